@@ -1,0 +1,1 @@
+//! Ferry's built-in connectors that are not part of MirrorMaker 2.

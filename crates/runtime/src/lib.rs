@@ -1,0 +1,3 @@
+//! The Kafka Connect worker runtime: herders (standalone and distributed), the `connect` group
+//! protocol and its assignors, the config/offset/status stores on Kafka's internal topics, the REST
+//! API, converters, transformations and error handling.
