@@ -1,8 +1,8 @@
 //! Child processes that are killed when their handle goes away.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 /// A free TCP port on 127.0.0.1, as chosen by the kernel at the time of the call.
 pub fn free_port() -> anyhow::Result<u16> {

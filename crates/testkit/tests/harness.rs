@@ -48,8 +48,14 @@ async fn two_clusters_are_independent_and_round_trip_records() -> anyhow::Result
 
     let on_a = python(LIST_TOPICS, &[a.bootstrap()])?;
     let on_b = python(LIST_TOPICS, &[b.bootstrap()])?;
-    assert!(on_a.split(',').any(|t| t.trim() == "harness-topic"), "{on_a}");
-    assert!(!on_b.split(',').any(|t| t.trim() == "harness-topic"), "{on_b}");
+    assert!(
+        on_a.split(',').any(|t| t.trim() == "harness-topic"),
+        "{on_a}"
+    );
+    assert!(
+        !on_b.split(',').any(|t| t.trim() == "harness-topic"),
+        "{on_b}"
+    );
     Ok(())
 }
 
