@@ -1,3 +1,10 @@
 //! The Kafka Connect worker runtime: herders (standalone and distributed), the `connect` group
 //! protocol and its assignors, the config/offset/status stores on Kafka's internal topics, the REST
 //! API, converters, transformations and error handling.
+
+pub mod distributed;
+pub mod herder;
+pub mod storage;
+mod task_id;
+
+pub use task_id::ConnectorTaskId;

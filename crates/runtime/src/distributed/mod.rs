@@ -1,0 +1,13 @@
+//! Distributed mode's group coordination: the `connect` group protocol's byte formats and the
+//! leader's assignors.
+//!
+//! A worker announces [`protocol::WorkerMetadata`] for each sub-protocol its
+//! `connect.protocol` allows; the group coordinator picks one sub-protocol for the group; the
+//! leader decodes every member's metadata, computes a [`assignor::GroupAssignment`] with
+//! [`eager::assign`] or an [`incremental::IncrementalCooperativeAssignor`], and sends each
+//! member its encoded [`protocol::Assignment`].
+
+pub mod assignor;
+pub mod eager;
+pub mod incremental;
+pub mod protocol;
