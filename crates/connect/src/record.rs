@@ -1,0 +1,429 @@
+//! Source and sink records, Java's `ConnectRecord`, `SourceRecord` and `SinkRecord`.
+
+use crate::data::{Schema, SchemaAndValue, Value};
+use crate::header::Headers;
+
+/// A source partition or source offset: a JSON object, since the runtime stores both as JSON in
+/// the offset topic (key `["connector", {partition}]`, value `{offset}`).
+pub type SourceMap = serde_json::Map<String, serde_json::Value>;
+
+/// What every record has: topic, partition, key, value, timestamp and headers.
+///
+/// Transformations work on any record type through this trait and build their output with
+/// [`ConnectRecord::new_record`], which keeps whatever the record type adds (source offsets,
+/// Kafka offsets) unchanged.
+pub trait ConnectRecord: Clone + Send + Sync + std::fmt::Debug + 'static {
+    /// The topic.
+    fn topic(&self) -> &str;
+    /// The Kafka partition, when one is chosen.
+    fn kafka_partition(&self) -> Option<i32>;
+    /// The key's schema.
+    fn key_schema(&self) -> Option<&Schema>;
+    /// The key.
+    fn key(&self) -> Option<&Value>;
+    /// The value's schema.
+    fn value_schema(&self) -> Option<&Schema>;
+    /// The value.
+    fn value(&self) -> Option<&Value>;
+    /// The timestamp in milliseconds since the epoch.
+    fn timestamp(&self) -> Option<i64>;
+    /// The headers.
+    fn headers(&self) -> &Headers;
+
+    /// A copy of this record with the given topic, partition, key, value, timestamp and headers,
+    /// and everything else unchanged. Java's `newRecord`.
+    fn new_record(
+        &self,
+        topic: String,
+        kafka_partition: Option<i32>,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        timestamp: Option<i64>,
+        headers: Headers,
+    ) -> Self;
+
+    /// The key with its schema.
+    fn key_and_schema(&self) -> SchemaAndValue {
+        SchemaAndValue::new(self.key_schema().cloned(), self.key().cloned())
+    }
+
+    /// The value with its schema.
+    fn value_and_schema(&self) -> SchemaAndValue {
+        SchemaAndValue::new(self.value_schema().cloned(), self.value().cloned())
+    }
+
+    /// A copy with another topic.
+    fn with_topic(&self, topic: String) -> Self {
+        let (key, value) = (self.key_and_schema(), self.value_and_schema());
+        let headers = self.headers().clone();
+        self.new_record(
+            topic,
+            self.kafka_partition(),
+            key,
+            value,
+            self.timestamp(),
+            headers,
+        )
+    }
+
+    /// A copy with another key and key schema.
+    fn with_key(&self, key: SchemaAndValue) -> Self {
+        let (topic, value) = (self.topic().to_owned(), self.value_and_schema());
+        let headers = self.headers().clone();
+        self.new_record(
+            topic,
+            self.kafka_partition(),
+            key,
+            value,
+            self.timestamp(),
+            headers,
+        )
+    }
+
+    /// A copy with another value and value schema.
+    fn with_value(&self, value: SchemaAndValue) -> Self {
+        let (topic, key) = (self.topic().to_owned(), self.key_and_schema());
+        let headers = self.headers().clone();
+        self.new_record(
+            topic,
+            self.kafka_partition(),
+            key,
+            value,
+            self.timestamp(),
+            headers,
+        )
+    }
+
+    /// A copy with other headers.
+    fn with_headers(&self, headers: Headers) -> Self {
+        let (key, value) = (self.key_and_schema(), self.value_and_schema());
+        let topic = self.topic().to_owned();
+        self.new_record(
+            topic,
+            self.kafka_partition(),
+            key,
+            value,
+            self.timestamp(),
+            headers,
+        )
+    }
+
+    /// A copy with another timestamp.
+    fn with_timestamp(&self, timestamp: Option<i64>) -> Self {
+        let (key, value) = (self.key_and_schema(), self.value_and_schema());
+        let (topic, headers) = (self.topic().to_owned(), self.headers().clone());
+        self.new_record(
+            topic,
+            self.kafka_partition(),
+            key,
+            value,
+            timestamp,
+            headers,
+        )
+    }
+}
+
+/// A record produced by a source task, Java's `SourceRecord`.
+///
+/// ```
+/// use ferry_connect::data::{Schema, Value};
+/// use ferry_connect::record::{ConnectRecord, SourceRecord};
+/// use serde_json::json;
+/// let partition = json!({"filename": "/tmp/in.txt"}).as_object().cloned();
+/// let offset = json!({"position": 42}).as_object().cloned();
+/// let record = SourceRecord::new(partition, offset, "lines", Some(Schema::string()), Some(Value::from("hi")));
+/// assert_eq!(record.topic(), "lines");
+/// assert_eq!(record.source_offset.as_ref().unwrap()["position"], 42);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceRecord {
+    /// Where the record came from in the source system, e.g. `{"filename": "..."}`.
+    pub source_partition: Option<SourceMap>,
+    /// The position after this record within its source partition, e.g. `{"position": 42}`.
+    pub source_offset: Option<SourceMap>,
+    /// The topic to write to.
+    pub topic: String,
+    /// The partition to write to; `None` lets the producer's partitioner choose.
+    pub kafka_partition: Option<i32>,
+    /// The key's schema.
+    pub key_schema: Option<Schema>,
+    /// The key.
+    pub key: Option<Value>,
+    /// The value's schema.
+    pub value_schema: Option<Schema>,
+    /// The value.
+    pub value: Option<Value>,
+    /// The timestamp in milliseconds since the epoch; `None` lets the producer set it.
+    pub timestamp: Option<i64>,
+    /// The headers.
+    pub headers: Headers,
+}
+
+impl SourceRecord {
+    /// A record with no key, partition, timestamp or headers.
+    pub fn new(
+        source_partition: Option<SourceMap>,
+        source_offset: Option<SourceMap>,
+        topic: impl Into<String>,
+        value_schema: Option<Schema>,
+        value: Option<Value>,
+    ) -> Self {
+        Self {
+            source_partition,
+            source_offset,
+            topic: topic.into(),
+            value_schema,
+            value,
+            ..Self::default()
+        }
+    }
+}
+
+impl ConnectRecord for SourceRecord {
+    fn topic(&self) -> &str {
+        &self.topic
+    }
+    fn kafka_partition(&self) -> Option<i32> {
+        self.kafka_partition
+    }
+    fn key_schema(&self) -> Option<&Schema> {
+        self.key_schema.as_ref()
+    }
+    fn key(&self) -> Option<&Value> {
+        self.key.as_ref()
+    }
+    fn value_schema(&self) -> Option<&Schema> {
+        self.value_schema.as_ref()
+    }
+    fn value(&self) -> Option<&Value> {
+        self.value.as_ref()
+    }
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+    fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    fn new_record(
+        &self,
+        topic: String,
+        kafka_partition: Option<i32>,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        timestamp: Option<i64>,
+        headers: Headers,
+    ) -> Self {
+        Self {
+            source_partition: self.source_partition.clone(),
+            source_offset: self.source_offset.clone(),
+            topic,
+            kafka_partition,
+            key_schema: key.schema,
+            key: key.value,
+            value_schema: value.schema,
+            value: value.value,
+            timestamp,
+            headers,
+        }
+    }
+}
+
+/// How a record's timestamp was set, Java's `TimestampType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TimestampType {
+    /// The record has no timestamp (`NoTimestampType`, id -1).
+    #[default]
+    NoTimestamp,
+    /// Set by the producer (`CreateTime`, id 0).
+    CreateTime,
+    /// Set by the broker on append (`LogAppendTime`, id 1).
+    LogAppendTime,
+}
+
+impl TimestampType {
+    /// Java's name for the type: `NoTimestampType`, `CreateTime`, `LogAppendTime`.
+    pub fn java_name(self) -> &'static str {
+        match self {
+            TimestampType::NoTimestamp => "NoTimestampType",
+            TimestampType::CreateTime => "CreateTime",
+            TimestampType::LogAppendTime => "LogAppendTime",
+        }
+    }
+}
+
+/// A record delivered to a sink task, Java's `SinkRecord`.
+///
+/// `original_*` keep where the record was consumed from, even after transformations changed its
+/// topic or partition; the runtime commits consumer offsets for those.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SinkRecord {
+    /// The topic (possibly renamed by a transformation).
+    pub topic: String,
+    /// The partition (possibly changed by a transformation).
+    pub kafka_partition: i32,
+    /// The key's schema.
+    pub key_schema: Option<Schema>,
+    /// The key.
+    pub key: Option<Value>,
+    /// The value's schema.
+    pub value_schema: Option<Schema>,
+    /// The value.
+    pub value: Option<Value>,
+    /// The offset of the consumed record.
+    pub kafka_offset: i64,
+    /// The timestamp in milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    /// How the timestamp was set.
+    pub timestamp_type: TimestampType,
+    /// The headers.
+    pub headers: Headers,
+    /// The topic the record was consumed from.
+    pub original_topic: String,
+    /// The partition the record was consumed from.
+    pub original_kafka_partition: i32,
+    /// The offset the record was consumed at.
+    pub original_kafka_offset: i64,
+}
+
+impl SinkRecord {
+    /// A freshly consumed record: its original position is its current one.
+    #[allow(clippy::too_many_arguments)] // Mirrors Java's constructor; every part is required.
+    pub fn new(
+        topic: impl Into<String>,
+        partition: i32,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        kafka_offset: i64,
+        timestamp: Option<i64>,
+        timestamp_type: TimestampType,
+        headers: Headers,
+    ) -> Self {
+        let topic = topic.into();
+        Self {
+            original_topic: topic.clone(),
+            topic,
+            kafka_partition: partition,
+            key_schema: key.schema,
+            key: key.value,
+            value_schema: value.schema,
+            value: value.value,
+            kafka_offset,
+            timestamp,
+            timestamp_type,
+            headers,
+            original_kafka_partition: partition,
+            original_kafka_offset: kafka_offset,
+        }
+    }
+}
+
+impl ConnectRecord for SinkRecord {
+    fn topic(&self) -> &str {
+        &self.topic
+    }
+    fn kafka_partition(&self) -> Option<i32> {
+        Some(self.kafka_partition)
+    }
+    fn key_schema(&self) -> Option<&Schema> {
+        self.key_schema.as_ref()
+    }
+    fn key(&self) -> Option<&Value> {
+        self.key.as_ref()
+    }
+    fn value_schema(&self) -> Option<&Schema> {
+        self.value_schema.as_ref()
+    }
+    fn value(&self) -> Option<&Value> {
+        self.value.as_ref()
+    }
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+    fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// A sink record has a partition; `None` keeps the current one.
+    fn new_record(
+        &self,
+        topic: String,
+        kafka_partition: Option<i32>,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        timestamp: Option<i64>,
+        headers: Headers,
+    ) -> Self {
+        Self {
+            topic,
+            kafka_partition: kafka_partition.unwrap_or(self.kafka_partition),
+            key_schema: key.schema,
+            key: key.value,
+            value_schema: value.schema,
+            value: value.value,
+            kafka_offset: self.kafka_offset,
+            timestamp,
+            timestamp_type: self.timestamp_type,
+            headers,
+            original_topic: self.original_topic.clone(),
+            original_kafka_partition: self.original_kafka_partition,
+            original_kafka_offset: self.original_kafka_offset,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sink_new_record_keeps_offsets_and_original_position() {
+        let mut headers = Headers::new();
+        headers.add_string("h", "v");
+        let record = SinkRecord::new(
+            "in",
+            3,
+            SchemaAndValue::new(Some(Schema::string()), Some(Value::from("k"))),
+            SchemaAndValue::NULL,
+            17,
+            Some(1000),
+            TimestampType::CreateTime,
+            headers,
+        );
+        let renamed = record.with_topic("out".to_owned());
+        assert_eq!(renamed.topic, "out");
+        assert_eq!(renamed.kafka_partition, 3);
+        assert_eq!(renamed.original_topic, "in");
+        assert_eq!(renamed.original_kafka_partition, 3);
+        assert_eq!(renamed.original_kafka_offset, 17);
+        assert_eq!(renamed.kafka_offset, 17);
+        assert_eq!(renamed.key, Some(Value::from("k")));
+        assert_eq!(renamed.headers.len(), 1);
+        assert_eq!(renamed.timestamp_type, TimestampType::CreateTime);
+        let moved = record.new_record(
+            "in".into(),
+            Some(9),
+            SchemaAndValue::NULL,
+            SchemaAndValue::NULL,
+            None,
+            Headers::new(),
+        );
+        assert_eq!(
+            (moved.kafka_partition, moved.original_kafka_partition),
+            (9, 3)
+        );
+    }
+
+    #[test]
+    fn source_new_record_keeps_source_partition_and_offset() {
+        let partition = serde_json::json!({"file": "a"}).as_object().cloned();
+        let offset = serde_json::json!({"pos": 1}).as_object().cloned();
+        let record = SourceRecord::new(partition.clone(), offset.clone(), "t", None, None);
+        let changed = record.with_value(SchemaAndValue::new(None, Some(Value::Int32(1))));
+        assert_eq!(changed.source_partition, partition);
+        assert_eq!(changed.source_offset, offset);
+        assert_eq!(changed.value, Some(Value::Int32(1)));
+        assert_eq!(changed.kafka_partition, None);
+        assert_eq!(changed.with_timestamp(Some(5)).timestamp, Some(5));
+    }
+}
