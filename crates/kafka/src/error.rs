@@ -157,9 +157,26 @@ mod tests {
 
     #[test]
     fn retriable_follows_kafka() {
-        assert!(Error::Kafka { code: KafkaCode::NotLeaderOrFollower, message: None }.is_retriable());
-        assert!(!Error::Kafka { code: KafkaCode::TopicAlreadyExists, message: None }.is_retriable());
-        assert!(!Error::Unsupported { api: ApiKey::CreatePartitions }.is_retriable());
+        assert!(
+            Error::Kafka {
+                code: KafkaCode::NotLeaderOrFollower,
+                message: None
+            }
+            .is_retriable()
+        );
+        assert!(
+            !Error::Kafka {
+                code: KafkaCode::TopicAlreadyExists,
+                message: None
+            }
+            .is_retriable()
+        );
+        assert!(
+            !Error::Unsupported {
+                api: ApiKey::CreatePartitions
+            }
+            .is_retriable()
+        );
         assert!(Error::io("b:1", std::io::ErrorKind::ConnectionReset.into()).is_retriable());
     }
 

@@ -20,9 +20,11 @@
 mod broker;
 mod paths;
 mod process;
+mod proxy;
 mod python;
 
 pub use broker::Cluster;
 pub use paths::{repo_root, tansu_bin, venv_python};
 pub use process::{ChildGuard, free_port};
+pub use proxy::FaultProxy;
 pub use python::python;

@@ -1,0 +1,158 @@
+//! One shared connection per broker, with reconnect backoff and idle expiry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::backoff::ExponentialBackoff;
+use crate::connection::{Connection, ConnectionConfig, Connector};
+use crate::error::Result;
+
+/// What a pooled connection is for: a broker known by id, or a bootstrap address used before
+/// any metadata is known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Endpoint {
+    Broker(i32),
+    Bootstrap(String, u16),
+}
+
+#[derive(Debug)]
+pub(crate) struct Pool {
+    connector: Arc<dyn Connector>,
+    config: ConnectionConfig,
+    backoff: ExponentialBackoff,
+    max_idle: Duration,
+    slots: Mutex<HashMap<Endpoint, Arc<tokio::sync::Mutex<Slot>>>>,
+}
+
+/// The state of one endpoint. Its async mutex serializes connection attempts, so concurrent
+/// callers share one attempt instead of opening several sockets.
+#[derive(Debug, Default)]
+struct Slot {
+    connection: Option<Connection>,
+    /// Failed connection attempts (and losses of a connection) since the last success.
+    failures: u32,
+    not_before: Option<Instant>,
+}
+
+impl Pool {
+    pub(crate) fn new(
+        connector: Arc<dyn Connector>,
+        config: ConnectionConfig,
+        backoff: ExponentialBackoff,
+        max_idle: Duration,
+    ) -> Self {
+        Self {
+            connector,
+            config,
+            backoff,
+            max_idle,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<Endpoint, Arc<tokio::sync::Mutex<Slot>>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn slot(&self, endpoint: &Endpoint) -> Arc<tokio::sync::Mutex<Slot>> {
+        self.slots().entry(endpoint.clone()).or_default().clone()
+    }
+
+    /// A live connection to `endpoint` at `host:port`, opened if needed. A new attempt waits
+    /// out the reconnect backoff of earlier failures first.
+    pub(crate) async fn get(
+        &self,
+        endpoint: &Endpoint,
+        host: &str,
+        port: u16,
+    ) -> Result<Connection> {
+        let slot = self.slot(endpoint);
+        let mut slot = slot.lock().await;
+        if let Some(connection) = slot.connection.clone() {
+            if !connection.is_closed() && connection.idle_for() < self.max_idle {
+                return Ok(connection);
+            }
+            if let Some(closed_at) = connection.closed_at() {
+                // Losing a connection counts as a failure, as in Java: reconnecting waits.
+                slot.not_before = Some(closed_at + self.backoff.backoff(slot.failures));
+                slot.failures += 1;
+            }
+            connection.close();
+            slot.connection = None;
+        }
+        if let Some(not_before) = slot.not_before {
+            tokio::time::sleep_until(not_before.into()).await;
+        }
+        match Connection::connect(self.connector.as_ref(), host, port, self.config.clone()).await {
+            Ok(connection) => {
+                slot.failures = 0;
+                slot.not_before = None;
+                slot.connection = Some(connection.clone());
+                Ok(connection)
+            }
+            Err(error) => {
+                tracing::debug!(%host, port, %error, failures = slot.failures, "connect failed");
+                slot.not_before = Some(Instant::now() + self.backoff.backoff(slot.failures));
+                slot.failures += 1;
+                Err(error)
+            }
+        }
+    }
+
+    /// A live connection to any endpoint, without connecting; brokers before bootstrap
+    /// addresses.
+    pub(crate) fn any_live(&self) -> Option<Connection> {
+        let slots: Vec<_> = self
+            .slots()
+            .iter()
+            .map(|(e, s)| (e.clone(), s.clone()))
+            .collect();
+        let mut live: Vec<_> = slots
+            .into_iter()
+            .filter_map(|(endpoint, slot)| {
+                let slot = slot.try_lock().ok()?;
+                let connection = slot.connection.as_ref()?;
+                (!connection.is_closed() && connection.idle_for() < self.max_idle).then(|| {
+                    (
+                        matches!(endpoint, Endpoint::Bootstrap(..)),
+                        connection.clone(),
+                    )
+                })
+            })
+            .collect();
+        live.sort_by_key(|(bootstrap, _)| *bootstrap);
+        live.into_iter().next().map(|(_, c)| c)
+    }
+
+    /// Closes connections idle for longer than `connections.max.idle.ms`. Failed ones stay, so
+    /// that the next [`Pool::get`] still applies the reconnect backoff.
+    pub(crate) fn close_idle(&self) {
+        let slots: Vec<_> = self.slots().values().cloned().collect();
+        for slot in slots {
+            let Ok(mut slot) = slot.try_lock() else {
+                continue;
+            };
+            let expired = slot
+                .connection
+                .as_ref()
+                .is_some_and(|c| !c.is_closed() && c.idle_for() >= self.max_idle);
+            if expired && let Some(connection) = slot.connection.take() {
+                tracing::debug!(broker = connection.broker(), "closing idle connection");
+                connection.close();
+            }
+        }
+    }
+
+    /// Closes every connection (for tests and shutdown).
+    pub(crate) fn close_all(&self) {
+        let slots: Vec<_> = self.slots().drain().map(|(_, s)| s).collect();
+        for slot in slots {
+            if let Ok(mut slot) = slot.try_lock()
+                && let Some(connection) = slot.connection.take()
+            {
+                connection.close();
+            }
+        }
+    }
+}

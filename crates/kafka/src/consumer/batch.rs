@@ -1,0 +1,377 @@
+//! Decoding the record batches (message format v2) of one partition of a fetch response into
+//! [`ConsumerRecord`]s whose payloads are slices of the response, with Java's consumer rules:
+//! records before the fetch offset are skipped, control batches are never handed out, and
+//! `read_committed` drops the batches of aborted transactions.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
+use kafka_protocol::protocol::StrBytes;
+
+use super::record::{ConsumerRecord, Header, TimestampType};
+use crate::error::{Error, KafkaCode};
+
+/// Bytes before the first record of a v2 batch.
+const BATCH_HEADER: usize = 61;
+/// Bytes before the batch length field ends: base offset and length itself.
+const LOG_OVERHEAD: usize = 12;
+/// Where the CRC-covered part of a batch starts (the attributes).
+const CRC_START: usize = 21;
+
+/// An aborted transaction as listed by the fetch response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Aborted {
+    pub producer_id: i64,
+    pub first_offset: i64,
+}
+
+/// What one partition's records decode to.
+#[derive(Debug, Default)]
+pub(crate) struct Decoded {
+    /// Records at or after the fetch offset, in offset order.
+    pub records: Vec<ConsumerRecord>,
+    /// The offset after the last complete batch, `None` when the data held no complete batch.
+    pub next_offset: Option<i64>,
+}
+
+/// How to decode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DecodeOptions {
+    /// `check.crcs`.
+    pub check_crcs: bool,
+}
+
+/// Decodes every complete batch of `data` (a trailing partial batch is normal: the broker cuts
+/// responses at the size limits). `aborted` is `Some` under `read_committed`.
+pub(crate) fn decode(
+    topic: &Arc<str>,
+    partition: i32,
+    data: &Bytes,
+    fetch_offset: i64,
+    aborted: Option<&[Aborted]>,
+    options: DecodeOptions,
+) -> Result<Decoded, Error> {
+    let mut out = Decoded::default();
+    let mut transactions = aborted.map(Transactions::new);
+    let mut at = 0;
+    while let Some(batch) = next_batch(data, at)? {
+        at += batch.len();
+        let header = BatchHeader::parse(&batch)?;
+        out.next_offset = Some(header.last_offset() + 1);
+        if header.last_offset() < fetch_offset {
+            continue;
+        }
+        if options.check_crcs {
+            let actual = crc32c::crc32c(&batch[CRC_START..]);
+            if actual != header.crc {
+                return Err(corrupt(format!(
+                    "{topic}-{partition}: batch at offset {} has CRC {actual:#010x}, expected {:#010x}",
+                    header.base_offset, header.crc
+                )));
+            }
+        }
+        let records = header.records(&batch)?;
+        if let Some(transactions) = &mut transactions
+            && transactions.skip(&header, &records)?
+        {
+            continue;
+        }
+        if header.is_control() {
+            continue;
+        }
+        let context = RecordContext {
+            topic,
+            partition,
+            header: &header,
+        };
+        let mut cursor = Cursor::new(&records);
+        for _ in 0..header.record_count {
+            let record = context.record(&mut cursor)?;
+            if record.offset >= fetch_offset {
+                out.records.push(record);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn corrupt(message: String) -> Error {
+    Error::Kafka {
+        code: KafkaCode::CorruptMessage,
+        message: Some(message),
+    }
+}
+
+/// The next complete batch starting at `at`, or `None` at the end or at a partial batch.
+fn next_batch(data: &Bytes, at: usize) -> Result<Option<Bytes>, Error> {
+    let rest = &data[at..];
+    if rest.len() < LOG_OVERHEAD {
+        return Ok(None);
+    }
+    let length = i32::from_be_bytes(rest[8..12].try_into().expect("4 bytes"));
+    let length =
+        usize::try_from(length).map_err(|_| corrupt(format!("record batch length {length}")))?;
+    if rest.len() < LOG_OVERHEAD + length {
+        return Ok(None);
+    }
+    Ok(Some(data.slice(at..at + LOG_OVERHEAD + length)))
+}
+
+/// The fixed fields of a v2 batch.
+#[derive(Debug)]
+struct BatchHeader {
+    base_offset: i64,
+    leader_epoch: i32,
+    crc: u32,
+    attributes: i16,
+    last_offset_delta: i32,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    producer_id: i64,
+    record_count: i32,
+}
+
+impl BatchHeader {
+    fn parse(batch: &[u8]) -> Result<Self, Error> {
+        let magic = batch.get(16).copied().map(|m| m as i8);
+        if magic != Some(2) {
+            return Err(Error::Protocol(format!(
+                "record batch with magic {magic:?}: only message format v2 is supported"
+            )));
+        }
+        if batch.len() < BATCH_HEADER {
+            return Err(corrupt(format!("record batch of {} bytes", batch.len())));
+        }
+        let i16_at = |i: usize| i16::from_be_bytes(batch[i..i + 2].try_into().expect("2"));
+        let i32_at = |i: usize| i32::from_be_bytes(batch[i..i + 4].try_into().expect("4"));
+        let i64_at = |i: usize| i64::from_be_bytes(batch[i..i + 8].try_into().expect("8"));
+        Ok(Self {
+            base_offset: i64_at(0),
+            leader_epoch: i32_at(12),
+            crc: u32::from_be_bytes(batch[17..21].try_into().expect("4")),
+            attributes: i16_at(21),
+            last_offset_delta: i32_at(23),
+            base_timestamp: i64_at(27),
+            max_timestamp: i64_at(35),
+            producer_id: i64_at(43),
+            record_count: i32_at(57),
+        })
+    }
+
+    fn last_offset(&self) -> i64 {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
+
+    fn is_transactional(&self) -> bool {
+        self.attributes & 0x10 != 0
+    }
+
+    fn is_control(&self) -> bool {
+        self.attributes & 0x20 != 0
+    }
+
+    fn timestamp_type(&self) -> TimestampType {
+        if self.attributes & 0x08 != 0 {
+            TimestampType::LogAppendTime
+        } else {
+            TimestampType::CreateTime
+        }
+    }
+
+    /// The batch's records section, decompressed once if the batch is compressed.
+    fn records(&self, batch: &Bytes) -> Result<Bytes, Error> {
+        let mut body = batch.slice(BATCH_HEADER..);
+        let take = |b: &mut Bytes| Ok(std::mem::take(b));
+        let decompressed = match self.attributes & 0x07 {
+            0 => return Ok(body),
+            1 => Gzip::decompress(&mut body, take),
+            2 => Snappy::decompress(&mut body, take),
+            3 => Lz4::decompress(&mut body, take),
+            4 => Zstd::decompress(&mut body, take),
+            other => {
+                return Err(corrupt(format!("unknown compression type {other}")));
+            }
+        };
+        decompressed.map_err(|e| {
+            corrupt(format!(
+                "cannot decompress batch at offset {}: {e:#}",
+                self.base_offset
+            ))
+        })
+    }
+}
+
+/// Java's aborted-transaction bookkeeping for one partition under `read_committed`.
+struct Transactions {
+    /// Aborted transactions not yet reached, by first offset.
+    pending: BTreeMap<i64, Vec<i64>>,
+    /// Producers whose open transaction is known to be aborted.
+    aborted: HashSet<i64>,
+}
+
+impl Transactions {
+    fn new(list: &[Aborted]) -> Self {
+        let mut pending: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for a in list {
+            pending
+                .entry(a.first_offset)
+                .or_default()
+                .push(a.producer_id);
+        }
+        Self {
+            pending,
+            aborted: HashSet::new(),
+        }
+    }
+
+    /// Whether the batch must be skipped because its transaction was aborted. Abort markers
+    /// end a producer's aborted transaction.
+    fn skip(&mut self, header: &BatchHeader, records: &Bytes) -> Result<bool, Error> {
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() > header.last_offset() {
+                break;
+            }
+            self.aborted.extend(entry.remove());
+        }
+        if header.is_control() {
+            if header.is_transactional() && is_abort_marker(records)? {
+                self.aborted.remove(&header.producer_id);
+            }
+            return Ok(false);
+        }
+        Ok(header.is_transactional() && self.aborted.contains(&header.producer_id))
+    }
+}
+
+/// Whether a control batch's (single) record is an ABORT marker: its key is
+/// `version: i16, type: i16` with type 0 for ABORT and 1 for COMMIT.
+fn is_abort_marker(records: &Bytes) -> Result<bool, Error> {
+    let mut cursor = Cursor::new(records);
+    cursor.varint()?; // record length
+    cursor.skip(1)?; // attributes
+    cursor.varlong()?; // timestamp delta
+    cursor.varint()?; // offset delta
+    let key = cursor
+        .bytes()?
+        .ok_or_else(|| corrupt("control record without key".into()))?;
+    let kind = key
+        .get(2..4)
+        .map(|b| i16::from_be_bytes([b[0], b[1]]))
+        .ok_or_else(|| corrupt(format!("control record key of {} bytes", key.len())))?;
+    Ok(kind == 0)
+}
+
+/// What every record of one batch shares.
+struct RecordContext<'a> {
+    topic: &'a Arc<str>,
+    partition: i32,
+    header: &'a BatchHeader,
+}
+
+impl RecordContext<'_> {
+    fn record(&self, cursor: &mut Cursor<'_>) -> Result<ConsumerRecord, Error> {
+        let length = usize::try_from(cursor.varint()?)
+            .map_err(|_| corrupt("negative record length".into()))?;
+        let end = cursor.at + length;
+        cursor.skip(1)?; // attributes: unused in v2
+        let timestamp_delta = cursor.varlong()?;
+        let offset_delta = cursor.varint()?;
+        let key = cursor.bytes()?;
+        let value = cursor.bytes()?;
+        let count = cursor.varint()?;
+        let mut headers = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(64));
+        for _ in 0..count {
+            let key = cursor
+                .bytes()?
+                .ok_or_else(|| corrupt("null header key".into()))?;
+            let key = StrBytes::from_utf8(key.clone()).unwrap_or_else(|_| {
+                StrBytes::from_string(String::from_utf8_lossy(&key).into_owned())
+            });
+            headers.push(Header {
+                key,
+                value: cursor.bytes()?,
+            });
+        }
+        if cursor.at != end {
+            return Err(corrupt(format!(
+                "record of {length} bytes ends at {} of its bytes",
+                length + cursor.at - end
+            )));
+        }
+        let header = self.header;
+        let timestamp_type = header.timestamp_type();
+        Ok(ConsumerRecord {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            offset: header.base_offset + i64::from(offset_delta),
+            timestamp: match timestamp_type {
+                TimestampType::LogAppendTime => header.max_timestamp,
+                TimestampType::CreateTime => header.base_timestamp + timestamp_delta,
+            },
+            timestamp_type,
+            key,
+            value,
+            headers,
+            leader_epoch: (header.leader_epoch >= 0).then_some(header.leader_epoch),
+        })
+    }
+}
+
+/// Reads Kafka's zig-zag varints and length-prefixed byte strings from a buffer, slicing
+/// rather than copying.
+struct Cursor<'a> {
+    data: &'a Bytes,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(data: &'a Bytes) -> Self {
+        Self { data, at: 0 }
+    }
+
+    fn truncated() -> Error {
+        corrupt("record truncated".into())
+    }
+
+    fn skip(&mut self, n: usize) -> Result<(), Error> {
+        if self.data.len() - self.at < n {
+            return Err(Self::truncated());
+        }
+        self.at += n;
+        Ok(())
+    }
+
+    fn varlong(&mut self) -> Result<i64, Error> {
+        let mut raw: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.data.get(self.at).ok_or_else(Self::truncated)?;
+            self.at += 1;
+            raw |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
+            }
+        }
+        Err(corrupt("varint longer than 10 bytes".into()))
+    }
+
+    fn varint(&mut self) -> Result<i32, Error> {
+        let value = self.varlong()?;
+        i32::try_from(value).map_err(|_| corrupt(format!("varint {value} out of range")))
+    }
+
+    /// A length-prefixed byte string; length -1 is null.
+    fn bytes(&mut self) -> Result<Option<Bytes>, Error> {
+        let length = self.varint()?;
+        if length < 0 {
+            return Ok(None);
+        }
+        let start = self.at;
+        self.skip(length as usize)?;
+        Ok(Some(self.data.slice(start..self.at)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,447 @@
+//! Fetching: which partitions to fetch from which broker, the Fetch request, and turning its
+//! answer into buffered data. One fetch per broker is in flight at a time; it is sent again as
+//! soon as the previous answer is buffered (not when it is polled), so the caller's processing
+//! overlaps the next round trip, up to `fetch_buffer_bytes` of unpolled data.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::fetch_response::PartitionData;
+use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
+
+use super::Shared;
+use super::batch::{self, Aborted, DecodeOptions};
+use super::config::{ConsumerConfig, IsolationLevel, OffsetReset};
+use super::offsets;
+use super::record::TopicPartition;
+use super::state::{Chunk, State};
+use crate::Cluster;
+use crate::cluster::ExponentialBackoff;
+use crate::error::{Error, KafkaCode, Result};
+
+/// Highest Fetch version used: v13 and later name topics by id only.
+pub(super) const MAX_FETCH_VERSION: i16 = 12;
+
+/// One partition of a fetch being sent, with what it was planned against.
+#[derive(Debug, Clone)]
+pub(super) struct Planned {
+    pub tp: TopicPartition,
+    pub generation: u64,
+    pub offset: i64,
+    pub leader_epoch: i32,
+}
+
+/// What one partition of a fetch answer means for the consumer.
+enum Outcome {
+    Data {
+        chunk: Option<Chunk>,
+        next_offset: Option<i64>,
+    },
+    OutOfRange,
+    /// Leadership moved or metadata is stale: fetch again after a metadata update.
+    Retry,
+    Failed(Error),
+}
+
+impl Shared {
+    /// Starts whatever work the state calls for: offset resets, metadata lookups for partitions
+    /// without a known leader, and a fetch for each broker that has none in flight. Called with
+    /// the lock held, after anything that may have made new work possible.
+    pub(super) fn schedule(self: &Arc<Self>, state: &mut State) {
+        let metadata = self.cluster.metadata();
+        let room = state.buffered_bytes < self.config.fetch_buffer_bytes;
+        let mut plans: HashMap<i32, Vec<Planned>> = HashMap::new();
+        let mut resets = Vec::new();
+        let mut unknown = Vec::new();
+        for tp in state.assignment() {
+            let p = &state.partitions[tp];
+            if p.position.is_none() {
+                if let Some(reset) = p.reset.filter(|r| *r != OffsetReset::None) {
+                    resets.push((tp.clone(), p.generation, reset));
+                }
+                continue;
+            }
+            let Some(offset) = p.fetch_offset.filter(|_| room && !p.paused) else {
+                continue;
+            };
+            match metadata.partition(&tp.topic, tp.partition) {
+                Some(m) if m.leader >= 0 => {
+                    if !state.fetching.contains(&m.leader) {
+                        plans.entry(m.leader).or_default().push(Planned {
+                            tp: tp.clone(),
+                            generation: p.generation,
+                            offset,
+                            leader_epoch: m.leader_epoch,
+                        });
+                    }
+                }
+                _ => unknown.push(tp.topic.to_string()),
+            }
+        }
+        if !resets.is_empty() && !state.resetting {
+            state.resetting = true;
+            tokio::spawn(offsets::reset(
+                Arc::downgrade(self),
+                self.cluster.clone(),
+                resets,
+            ));
+        }
+        if !unknown.is_empty() && !state.refreshing {
+            state.refreshing = true;
+            unknown.sort();
+            unknown.dedup();
+            tokio::spawn(refresh_metadata(
+                Arc::downgrade(self),
+                self.cluster.clone(),
+                unknown,
+            ));
+        }
+        for (broker, plan) in plans {
+            state.fetching.insert(broker);
+            tokio::spawn(fetch(
+                Arc::downgrade(self),
+                self.cluster.clone(),
+                self.config.clone(),
+                broker,
+                plan,
+            ));
+        }
+    }
+
+    /// Locks the state, runs `f`, schedules new work and wakes a waiting poll.
+    pub(super) fn update(self: &Arc<Self>, f: impl FnOnce(&mut State)) {
+        let mut state = self.lock();
+        f(&mut state);
+        self.schedule(&mut state);
+        drop(state);
+        self.wake.notify_waiters();
+    }
+}
+
+/// Looks up leaders for `topics`, then lets the consumer plan again; waits `retry.backoff.ms`
+/// after a lookup that did not help, so that a missing topic is not asked for in a loop.
+async fn refresh_metadata(shared: Weak<Shared>, cluster: Cluster, topics: Vec<String>) {
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let allow_create = match shared.upgrade() {
+        Some(shared) => shared.config.allow_auto_create_topics,
+        None => return,
+    };
+    let resolved = match cluster.metadata_for(&names, allow_create).await {
+        Ok(metadata) => names.iter().all(|t| {
+            metadata
+                .topics
+                .get(*t)
+                .is_some_and(|m| m.error.is_none() && m.partitions.iter().all(|p| p.leader >= 0))
+        }),
+        Err(error) => {
+            tracing::debug!(%error, "metadata lookup for the consumer failed");
+            false
+        }
+    };
+    if !resolved {
+        cluster.request_update();
+        tokio::time::sleep(cluster.config().retry_backoff).await;
+    }
+    if let Some(shared) = shared.upgrade() {
+        shared.update(|state| state.refreshing = false);
+    }
+}
+
+/// Sends one fetch to `broker`, buffers its answer, and frees the broker for the next fetch
+/// (after a backoff when it failed).
+async fn fetch(
+    shared: Weak<Shared>,
+    cluster: Cluster,
+    config: Arc<ConsumerConfig>,
+    broker: i32,
+    plan: Vec<Planned>,
+) {
+    let answer = send(&cluster, &config, broker, &plan).await;
+    let (outcomes, wait) = match answer {
+        Ok(response) => {
+            let outcomes = outcomes(&config, &plan, response);
+            let retry = outcomes.iter().any(|(_, o, _)| matches!(o, Outcome::Retry));
+            (
+                outcomes,
+                retry.then(|| (cluster.config().retry_backoff, true)),
+            )
+        }
+        Err(error) => {
+            tracing::debug!(broker, %error, "fetch failed");
+            let Some(consumer) = shared.upgrade() else {
+                return;
+            };
+            let failures = {
+                let mut state = consumer.lock();
+                // Retried like the rest, but a broker or client that cannot work at all must
+                // not fail silently.
+                if !error.is_retriable() && !matches!(error, Error::Protocol(_)) {
+                    state.errors.push_back(error.clone());
+                }
+                let failures = state.failures.entry(broker).or_default();
+                *failures += 1;
+                *failures
+            };
+            let wait = backoff(&cluster).backoff(failures - 1);
+            (Vec::new(), Some((wait, error.invalidates_metadata())))
+        }
+    };
+    let Some(consumer) = shared.upgrade() else {
+        return;
+    };
+    let Some((wait, refresh)) = wait else {
+        consumer.update(|state| {
+            apply(state, outcomes);
+            state.fetching.remove(&broker);
+            state.failures.remove(&broker);
+        });
+        return;
+    };
+    if !outcomes.is_empty() {
+        consumer.update(|state| apply(state, outcomes));
+    }
+    drop(consumer);
+    if refresh {
+        // Leadership may have moved: look it up again before the next fetch to this broker.
+        cluster.request_update();
+        let topics: Vec<&str> = plan.iter().map(|p| &*p.tp.topic).collect();
+        if let Err(error) = cluster.metadata_for(&topics, false).await {
+            tracing::debug!(%error, "metadata refresh after a failed fetch failed");
+        }
+    }
+    tokio::time::sleep(wait).await;
+    if let Some(consumer) = shared.upgrade() {
+        consumer.update(|state| {
+            state.fetching.remove(&broker);
+        });
+    }
+}
+
+fn backoff(cluster: &Cluster) -> ExponentialBackoff {
+    let config = cluster.config();
+    ExponentialBackoff::new(config.retry_backoff, config.retry_backoff_max)
+}
+
+/// Builds and sends the Fetch request of `plan` (a full fetch, no fetch session).
+async fn send(
+    cluster: &Cluster,
+    config: &ConsumerConfig,
+    broker: i32,
+    plan: &[Planned],
+) -> Result<FetchResponse> {
+    let connection = cluster.connection(broker).await?;
+    let range = connection.version_of::<FetchRequest>()?;
+    let version = range.max.min(MAX_FETCH_VERSION);
+    if version < range.min {
+        return Err(Error::Unsupported { api: ApiKey::Fetch });
+    }
+    let mut topics: Vec<FetchTopic> = Vec::new();
+    for planned in plan {
+        let partition = FetchPartition::default()
+            .with_partition(planned.tp.partition)
+            .with_current_leader_epoch(planned.leader_epoch)
+            .with_fetch_offset(planned.offset)
+            .with_partition_max_bytes(config.max_partition_fetch_bytes);
+        match topics.last_mut() {
+            Some(t) if *t.topic == *planned.tp.topic => t.partitions.push(partition),
+            _ => topics.push(
+                FetchTopic::default()
+                    .with_topic(topic_name(&planned.tp.topic))
+                    .with_partitions(vec![partition]),
+            ),
+        }
+    }
+    let request = FetchRequest::default()
+        .with_max_wait_ms(i32::try_from(config.fetch_max_wait.as_millis()).unwrap_or(i32::MAX))
+        .with_min_bytes(config.fetch_min_bytes)
+        .with_max_bytes(config.fetch_max_bytes)
+        .with_isolation_level(config.isolation_level.code())
+        .with_topics(topics)
+        .with_rack_id(StrBytes::from_string(config.client_rack.clone()));
+    let response = connection.send_version(&request, version).await?;
+    crate::error::check(response.error_code, None)?;
+    Ok(response)
+}
+
+pub(super) fn topic_name(topic: &str) -> TopicName {
+    TopicName(StrBytes::from_string(topic.to_owned()))
+}
+
+/// The partition's offsets as the broker reported them with a fetch answer.
+#[derive(Debug, Default, Clone, Copy)]
+struct Marks {
+    high_watermark: Option<i64>,
+    last_stable_offset: Option<i64>,
+    log_start_offset: Option<i64>,
+}
+
+impl Marks {
+    fn of(data: &PartitionData) -> Self {
+        let known = |o: i64| (o >= 0).then_some(o);
+        Self {
+            high_watermark: known(data.high_watermark),
+            last_stable_offset: known(data.last_stable_offset),
+            log_start_offset: known(data.log_start_offset),
+        }
+    }
+}
+
+/// Decodes every planned partition's part of the answer (without the lock held).
+fn outcomes(
+    config: &ConsumerConfig,
+    plan: &[Planned],
+    response: FetchResponse,
+) -> Vec<(Planned, Outcome, Marks)> {
+    let mut answers: HashMap<(StrBytes, i32), PartitionData> = HashMap::new();
+    for topic in response.responses {
+        for partition in topic.partitions {
+            answers.insert(
+                (topic.topic.0.clone(), partition.partition_index),
+                partition,
+            );
+        }
+    }
+    plan.iter()
+        .map(|planned| {
+            let key = (
+                StrBytes::from_string(planned.tp.topic.to_string()),
+                planned.tp.partition,
+            );
+            match answers.remove(&key) {
+                Some(data) => {
+                    let marks = Marks::of(&data);
+                    (planned.clone(), outcome(config, planned, data), marks)
+                }
+                // Not answered: fetched again at the same offset next time.
+                None => (
+                    planned.clone(),
+                    Outcome::Data {
+                        chunk: None,
+                        next_offset: Some(planned.offset),
+                    },
+                    Marks::default(),
+                ),
+            }
+        })
+        .collect()
+}
+
+fn outcome(config: &ConsumerConfig, planned: &Planned, data: PartitionData) -> Outcome {
+    let tp = &planned.tp;
+    let code = match KafkaCode::try_from_code(data.error_code) {
+        None => return records_outcome(config, planned, data),
+        Some(code) => code,
+    };
+    match code {
+        KafkaCode::OffsetOutOfRange => Outcome::OutOfRange,
+        KafkaCode::NotLeaderOrFollower
+        | KafkaCode::UnknownTopicOrPartition
+        | KafkaCode::UnknownTopicId
+        | KafkaCode::FencedLeaderEpoch
+        | KafkaCode::UnknownLeaderEpoch
+        | KafkaCode::LeaderNotAvailable
+        | KafkaCode::ReplicaNotAvailable
+        | KafkaCode::KafkaStorageError
+        | KafkaCode::OffsetNotAvailable
+        | KafkaCode::InconsistentTopicId => {
+            tracing::debug!(%tp, ?code, "fetch must be retried after a metadata update");
+            Outcome::Retry
+        }
+        code => Outcome::Failed(Error::Kafka {
+            code,
+            message: Some(format!("fetching {tp} at offset {}", planned.offset)),
+        }),
+    }
+}
+
+fn records_outcome(config: &ConsumerConfig, planned: &Planned, data: PartitionData) -> Outcome {
+    let records = data.records.unwrap_or_default();
+    if records.is_empty() {
+        return Outcome::Data {
+            chunk: None,
+            next_offset: Some(planned.offset),
+        };
+    }
+    let aborted: Option<Vec<Aborted>> = (config.isolation_level == IsolationLevel::ReadCommitted)
+        .then(|| {
+            data.aborted_transactions
+                .unwrap_or_default()
+                .iter()
+                .map(|a| Aborted {
+                    producer_id: a.producer_id.0,
+                    first_offset: a.first_offset,
+                })
+                .collect()
+        });
+    let options = DecodeOptions {
+        check_crcs: config.check_crcs,
+    };
+    let tp = &planned.tp;
+    match batch::decode(
+        &tp.topic,
+        tp.partition,
+        &records,
+        planned.offset,
+        aborted.as_deref(),
+        options,
+    ) {
+        Ok(decoded) => match decoded.next_offset {
+            Some(next_offset) => Outcome::Data {
+                chunk: Some(Chunk::Records {
+                    records: decoded.records.into(),
+                    bytes: records.len(),
+                    next_offset,
+                }),
+                next_offset: Some(next_offset),
+            },
+            None => Outcome::Failed(Error::Kafka {
+                code: KafkaCode::RecordListTooLarge,
+                message: Some(format!(
+                    "the batch of {tp} at offset {} is larger than the {} bytes fetched; \
+                     raise max.partition.fetch.bytes / fetch.max.bytes",
+                    planned.offset,
+                    records.len()
+                )),
+            }),
+        },
+        Err(error) => Outcome::Failed(error),
+    }
+}
+
+/// Buffers the outcomes of partitions whose position did not change since the fetch was
+/// planned; the others are dropped.
+fn apply(state: &mut State, outcomes: Vec<(Planned, Outcome, Marks)>) {
+    for (planned, outcome, marks) in outcomes {
+        let Some(p) = state.partitions.get_mut(&planned.tp) else {
+            continue;
+        };
+        if p.generation != planned.generation || p.fetch_offset != Some(planned.offset) {
+            continue;
+        }
+        p.high_watermark = marks.high_watermark.or(p.high_watermark);
+        p.last_stable_offset = marks.last_stable_offset.or(p.last_stable_offset);
+        p.log_start_offset = marks.log_start_offset.or(p.log_start_offset);
+        match outcome {
+            Outcome::Data { chunk, next_offset } => {
+                if let Some(Chunk::Records { bytes, .. }) = &chunk {
+                    state.buffered_bytes += bytes;
+                }
+                p.chunks.extend(chunk);
+                p.fetch_offset = next_offset;
+            }
+            Outcome::OutOfRange => {
+                p.chunks.push_back(Chunk::OutOfRange {
+                    offset: planned.offset,
+                });
+                p.fetch_offset = None;
+            }
+            Outcome::Retry => {}
+            Outcome::Failed(error) => {
+                p.chunks.push_back(Chunk::Failed(error));
+                p.fetch_offset = None;
+            }
+        }
+    }
+}
