@@ -2,9 +2,14 @@
 //! protocol and its assignors, the config/offset/status stores on Kafka's internal topics, the REST
 //! API, converters, transformations and error handling.
 
+pub mod converters;
 pub mod distributed;
+pub mod errors;
 pub mod herder;
+pub mod rest;
 pub mod storage;
+pub mod transforms;
+pub mod worker;
 mod task_id;
 
 pub use task_id::ConnectorTaskId;

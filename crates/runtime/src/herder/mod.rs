@@ -3,9 +3,10 @@
 //! layer is written against the [`Herder`] trait only.
 
 pub mod entities;
+pub mod standalone;
 
 use async_trait::async_trait;
-use ferry_connect::config::ConfigInfos;
+use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};
 
 use crate::ConnectorTaskId;
 pub use entities::{
@@ -38,6 +39,12 @@ pub enum HerderError {
     /// standalone mode for a running connector is still a 400 in Java; this is for the rest).
     #[error("{0}")]
     Unsupported(String),
+    /// The request is not allowed, e.g. an internal request with an invalid signature (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The worker cannot serve the request yet, e.g. it has not read the session key (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// The request did not complete in time (500, "Request timed out").
     #[error("request timed out")]
     Timeout,
@@ -53,6 +60,8 @@ impl HerderError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) | Self::NotLeader { .. } => 409,
             Self::BadRequest(_) | Self::Unsupported(_) => 400,
+            Self::Forbidden(_) => 403,
+            Self::Unavailable(_) => 503,
             Self::Timeout | Self::Internal(_) => 500,
         }
     }
@@ -70,7 +79,8 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
     async fn server_info(&self) -> HerderResult<ServerInfo>;
 
     /// `GET /health`: `Ok` once the worker has started and can serve requests (KIP-1017); the
-    /// error says what it is still waiting for.
+    /// error says what it is still waiting for (503 `starting`), except [`HerderError::Timeout`],
+    /// which means a started worker could not answer (500 `unhealthy`).
     async fn health(&self) -> HerderResult<()>;
 
     /// `GET /connectors`: every connector's name.
@@ -144,6 +154,15 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
     /// `DELETE /connectors/{name}/offsets` (connector must be STOPPED).
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message>;
 
+    /// `GET /connector-plugins/{plugin}/config`: the plugin's config keys, a connector's own keys
+    /// first, then the framework's source/sink connector keys it does not redefine.
+    async fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>>;
+
+    /// `PUT /admin/loggers/{logger}?scope=cluster`: sets the level on every worker of the cluster
+    /// (through the config topic in distributed mode). The REST layer has already set it on this
+    /// worker, so standalone mode has nothing left to do.
+    async fn set_cluster_logger_level(&self, namespace: &str, level: &str) -> HerderResult<()>;
+
     /// `PUT /connector-plugins/{plugin}/config/validate`.
     async fn validate_connector_config(&self, config: ConfigMap) -> HerderResult<ConfigInfos>;
 
@@ -154,6 +173,14 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
         &self,
         name: &str,
         configs: Vec<ConfigMap>,
+        signature: Option<RequestSignature>,
+    ) -> HerderResult<()>;
+
+    /// `PUT /connectors/{name}/fence` (internal, leader only, signed; KIP-618): fences out the
+    /// zombie tasks of an exactly-once source connector before its new tasks start.
+    async fn fence_zombie_source_tasks(
+        &self,
+        name: &str,
         signature: Option<RequestSignature>,
     ) -> HerderResult<()>;
 }

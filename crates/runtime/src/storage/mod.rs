@@ -5,7 +5,9 @@
 
 pub mod config_records;
 pub mod json;
+pub mod kafka;
 pub mod offset_records;
+pub mod offsets;
 pub mod status_records;
 
 /// Why an internal-topic record could not be read.

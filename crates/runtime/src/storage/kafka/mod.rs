@@ -1,0 +1,88 @@
+//! Kafka Connect's internal-topic stores on Kafka, for distributed mode: the config, offset and
+//! status topics read and written as Java's `KafkaConfigBackingStore`,
+//! `KafkaOffsetBackingStore` and `KafkaStatusBackingStore` do, so Java and Ferry workers can
+//! share a cluster's topics.
+//!
+//! - [`topic`] holds the internal topics' settings from the worker config, and their creation
+//!   (compacted).
+//! - [`log`] holds [`KafkaBasedLog`], a topic read from its beginning and followed, with writes
+//!   and read-to-end.
+//! - [`config_store`] holds [`KafkaConfigBackingStore`]; [`config_state`] its
+//!   [`ClusterConfigState`] snapshots and [`ConfigUpdate`]s.
+//! - [`offset_store`] holds [`KafkaOffsetBackingStore`].
+//! - [`status_store`] holds [`KafkaStatusBackingStore`]; [`worker_statuses`] the worker's
+//!   [`StatusBackingStore`](crate::worker::StatusBackingStore) on it, [`WorkerStatuses`].
+//!
+//! The offset store implements the worker's
+//! [`OffsetBackingStore`](crate::storage::offsets::OffsetBackingStore).
+//!
+//! Each store is started with the cluster's shared [`Cluster`](ferry_kafka::Cluster) and the
+//! worker's properties (`bootstrap.servers`, `config.storage.topic`, …): the properties also
+//! configure the store's producer and consumer, as Java passes the worker's originals to them.
+
+pub mod config_state;
+pub mod config_store;
+pub mod log;
+pub mod offset_store;
+pub mod status_store;
+pub mod topic;
+pub mod worker_statuses;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub use config_state::{ClusterConfigState, ConfigUpdate};
+pub use config_store::KafkaConfigBackingStore;
+pub use log::KafkaBasedLog;
+pub use offset_store::KafkaOffsetBackingStore;
+pub use status_store::KafkaStatusBackingStore;
+pub use topic::InternalTopic;
+pub use worker_statuses::WorkerStatuses;
+
+/// The worker's properties, as read from its `.properties` file.
+pub type WorkerProps = BTreeMap<String, String>;
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The Kafka client failed (after its own retries).
+    #[error(transparent)]
+    Kafka(#[from] ferry_kafka::Error),
+    /// The operation did not complete in time.
+    #[error("timed out after {} ms {what}", after.as_millis())]
+    Timeout {
+        /// What was being waited for.
+        what: String,
+        /// How long it was waited for.
+        after: Duration,
+    },
+    /// The worker config or an internal topic is not usable (a missing topic name, a config
+    /// topic with several partitions, a topic that is not compacted, …).
+    #[error("{0}")]
+    Config(String),
+    /// The store was stopped.
+    #[error("the store is stopped")]
+    Stopped,
+}
+
+/// Shorthand for results of the stores.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How long a write, its read-back included, may take: Java's stores use 30 s. (The herder's
+/// own catch-up bound, `worker.sync.timeout.ms`, is passed to
+/// [`KafkaConfigBackingStore::refresh`].)
+const READ_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `future` for at most `after`, naming `what` in the timeout error.
+async fn within<T>(
+    after: Duration,
+    what: &str,
+    future: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(after, future)
+        .await
+        .map_err(|_| StoreError::Timeout {
+            what: what.to_owned(),
+            after,
+        })?
+}

@@ -1,0 +1,436 @@
+//! The sink task runner (Java's `WorkerSinkTask`): consumer group `connect-NAME` → converters →
+//! transformations → `put`, with the consumed offsets committed after `pre_commit` every
+//! `offset.flush.interval.ms`, when the task asks for it, and at stop.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ferry_connect::ConnectError;
+use ferry_connect::connector::{
+    ConfigMap, OffsetAndMetadata, SinkTask, SinkTaskContext, TopicPartition,
+};
+use ferry_connect::convert::RecordHeader;
+use ferry_connect::header::{Header, Headers};
+use ferry_connect::record::{SinkRecord, TimestampType};
+use ferry_kafka::admin::OffsetAndMetadata as KafkaOffset;
+use ferry_kafka::consumer::TimestampType as KafkaTimestampType;
+use ferry_kafka::group::consumer::GroupConsumer;
+use ferry_kafka::{Admin, ConsumerRecord};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::connector_config::SinkTopics;
+use super::convert::TaskConverters;
+use super::status::{State, Status, StatusBackingStore};
+use super::task::TaskSignal;
+use crate::ConnectorTaskId;
+use crate::errors::{DeadLetterQueueReporter, RetryWithToleranceOperator, Stage};
+use crate::transforms::TransformationChain;
+
+type Kafka = ferry_kafka::TopicPartition;
+
+fn to_connect(tp: &Kafka) -> TopicPartition {
+    TopicPartition::new(tp.topic.to_string(), tp.partition)
+}
+
+fn to_kafka(tp: &TopicPartition) -> Kafka {
+    Kafka::new(tp.topic.as_str(), tp.partition)
+}
+
+/// What the task asked of the runtime through its context, applied by the runner.
+#[derive(Debug, Default)]
+struct Requests {
+    rewinds: HashMap<TopicPartition, i64>,
+    pauses: Vec<(TopicPartition, bool)>,
+    commit: bool,
+}
+
+/// A sink task's context (Java's `WorkerSinkTaskContext`).
+#[derive(Debug)]
+struct Context {
+    config: ConfigMap,
+    assignment: Mutex<HashSet<TopicPartition>>,
+    requests: Mutex<Requests>,
+    timeout: Mutex<Option<Duration>>,
+}
+
+impl Context {
+    fn requests(&self) -> std::sync::MutexGuard<'_, Requests> {
+        self.requests.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl SinkTaskContext for Context {
+    fn configs(&self) -> ConfigMap {
+        self.config.clone()
+    }
+
+    fn offsets(&self, offsets: HashMap<TopicPartition, i64>) {
+        self.requests().rewinds.extend(offsets);
+    }
+
+    fn timeout(&self, timeout: Duration) {
+        *self.timeout.lock().unwrap_or_else(|e| e.into_inner()) = Some(timeout);
+    }
+
+    fn assignment(&self) -> HashSet<TopicPartition> {
+        self.assignment
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn pause(&self, partitions: &[TopicPartition]) {
+        self.requests()
+            .pauses
+            .extend(partitions.iter().map(|tp| (tp.clone(), true)));
+    }
+
+    fn resume(&self, partitions: &[TopicPartition]) {
+        self.requests()
+            .pauses
+            .extend(partitions.iter().map(|tp| (tp.clone(), false)));
+    }
+
+    fn request_commit(&self) {
+        self.requests().commit = true;
+    }
+}
+
+/// Everything one sink task needs to run.
+#[derive(Debug)]
+pub(crate) struct SinkTaskRunner {
+    pub id: ConnectorTaskId,
+    pub task: Box<dyn SinkTask>,
+    pub config: ConfigMap,
+    pub topics: SinkTopics,
+    pub chain: TransformationChain<SinkRecord>,
+    pub converters: TaskConverters,
+    pub consumer: GroupConsumer,
+    pub admin: Admin,
+    pub operator: RetryWithToleranceOperator,
+    pub dlq: Option<Arc<DeadLetterQueueReporter>>,
+    pub status: Arc<dyn StatusBackingStore>,
+    pub signal: watch::Receiver<TaskSignal>,
+    pub flush_interval: Duration,
+    pub worker_id: String,
+}
+
+/// The consumed position of each partition: the offset after the last record handed to `put`.
+type Positions = HashMap<TopicPartition, OffsetAndMetadata>;
+
+impl SinkTaskRunner {
+    /// Runs the task until it is told to stop or fails.
+    pub async fn run(mut self) -> Result<(), ConnectError> {
+        let context = Arc::new(Context {
+            config: self.config.clone(),
+            assignment: Mutex::new(HashSet::new()),
+            requests: Mutex::new(Requests::default()),
+            timeout: Mutex::new(None),
+        });
+        self.task.initialize(context.clone());
+        self.task.start(self.config.clone()).await?;
+        self.subscribe().await?;
+        let mut positions = Positions::new();
+        let result = self.execute(&context, &mut positions).await;
+        let stopped = self.stop(&context, &mut positions, result.is_ok()).await;
+        result.and(stopped)
+    }
+
+    async fn subscribe(&mut self) -> Result<(), ConnectError> {
+        let topics: Vec<String> = match &self.topics {
+            SinkTopics::List(topics) => topics.clone(),
+            SinkTopics::Regex(_) => self
+                .admin
+                .list_topics()
+                .await
+                .map_err(|e| ConnectError::Other(format!("Could not list topics: {e}")))?
+                .into_iter()
+                .filter(|t| self.topics.matches(t))
+                .collect(),
+        };
+        tracing::info!(task = %self.id, ?topics, "subscribing");
+        self.consumer.subscribe(topics);
+        Ok(())
+    }
+
+    async fn execute(
+        &mut self,
+        context: &Context,
+        positions: &mut Positions,
+    ) -> Result<(), ConnectError> {
+        let mut next_commit = Instant::now() + self.flush_interval;
+        let mut paused_by_worker = false;
+        let mut running = None;
+        loop {
+            let signal = *self.signal.borrow_and_update();
+            if signal == TaskSignal::Stop {
+                return Ok(());
+            }
+            if running != Some(signal == TaskSignal::Run) {
+                running = Some(signal == TaskSignal::Run);
+                let state = if signal == TaskSignal::Run {
+                    State::Running
+                } else {
+                    State::Paused
+                };
+                self.status
+                    .put_task(&self.id, Status::new(state, &self.worker_id));
+            }
+            let pause = signal == TaskSignal::Pause;
+            if pause != paused_by_worker {
+                let assigned = self.consumer.assignment();
+                if pause {
+                    self.consumer.consumer().pause(&assigned);
+                } else {
+                    self.consumer.consumer().resume(&assigned);
+                }
+                paused_by_worker = pause;
+            }
+            let wait = next_commit
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(500));
+            let records = self.consumer.poll(wait).await.map_err(|e| {
+                ConnectError::Other(format!("Exception while polling the consumer: {e}"))
+            })?;
+            self.track_assignment(context, positions).await?;
+            if !records.is_empty() {
+                self.deliver(records, positions).await?;
+            }
+            self.apply_requests(context, positions);
+            let requested = std::mem::take(&mut context.requests().commit);
+            if requested || Instant::now() >= next_commit {
+                self.commit(positions).await?;
+                next_commit = Instant::now() + self.flush_interval;
+            }
+        }
+    }
+
+    /// Opens newly assigned partitions and closes lost ones in the task.
+    async fn track_assignment(
+        &mut self,
+        context: &Context,
+        positions: &mut Positions,
+    ) -> Result<(), ConnectError> {
+        let now: HashSet<TopicPartition> =
+            self.consumer.assignment().iter().map(to_connect).collect();
+        let before = context.assignment();
+        if now == before {
+            return Ok(());
+        }
+        let lost: Vec<TopicPartition> = before.difference(&now).cloned().collect();
+        let added: Vec<TopicPartition> = now.difference(&before).cloned().collect();
+        *context.assignment.lock().unwrap_or_else(|e| e.into_inner()) = now;
+        if !lost.is_empty() {
+            for tp in &lost {
+                positions.remove(tp);
+            }
+            self.task.close(&lost).await?;
+        }
+        if !added.is_empty() {
+            self.task.open(&added).await?;
+        }
+        Ok(())
+    }
+
+    async fn deliver(
+        &mut self,
+        records: Vec<ConsumerRecord>,
+        positions: &mut Positions,
+    ) -> Result<(), ConnectError> {
+        let mut batch = Vec::with_capacity(records.len());
+        for record in &records {
+            positions.insert(
+                TopicPartition::new(record.topic.to_string(), record.partition),
+                OffsetAndMetadata::new(record.offset + 1),
+            );
+            if let Some(converted) = self.convert(record).await? {
+                batch.push(converted);
+            }
+        }
+        loop {
+            match self.task.put(batch.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(ConnectError::Retriable(reason)) => {
+                    tracing::warn!(task = %self.id, %reason, "retriable error from put; retrying the batch");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if *self.signal.borrow() == TaskSignal::Stop {
+                        return Ok(());
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn convert(
+        &mut self,
+        record: &ConsumerRecord,
+    ) -> Result<Option<SinkRecord>, ConnectError> {
+        let c = &self.converters;
+        let topic = record.topic.to_string();
+        let raw_headers: Vec<RecordHeader> = record
+            .headers
+            .iter()
+            .map(|h| RecordHeader {
+                key: h.key.to_string(),
+                value: h.value.clone(),
+            })
+            .collect();
+        let consumed = Some(record);
+        let Some(key) = self
+            .operator
+            .execute(Stage::KeyConverter, &c.key_class, consumed, None, || {
+                c.key
+                    .to_connect_data(&topic, &raw_headers, record.key.as_deref())
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(value) = self
+            .operator
+            .execute(
+                Stage::ValueConverter,
+                &c.value_class,
+                consumed,
+                None,
+                || {
+                    c.value
+                        .to_connect_data(&topic, &raw_headers, record.value.as_deref())
+                },
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut headers = Headers::new();
+        for header in &raw_headers {
+            let Some(converted) = self
+                .operator
+                .execute(
+                    Stage::HeaderConverter,
+                    &c.header_class,
+                    consumed,
+                    None,
+                    || {
+                        c.header
+                            .to_connect_header(&topic, &header.key, header.value.as_deref())
+                    },
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            headers.push(Header::new(
+                header.key.clone(),
+                converted.schema,
+                converted.value,
+            ));
+        }
+        let timestamp_type = match record.timestamp_type {
+            _ if record.timestamp < 0 => TimestampType::NoTimestamp,
+            KafkaTimestampType::CreateTime => TimestampType::CreateTime,
+            KafkaTimestampType::LogAppendTime => TimestampType::LogAppendTime,
+        };
+        let sink_record = SinkRecord::new(
+            topic,
+            record.partition,
+            key,
+            value,
+            record.offset,
+            (record.timestamp >= 0).then_some(record.timestamp),
+            timestamp_type,
+            headers,
+        );
+        let chain = &mut self.chain;
+        let transformed = self
+            .operator
+            .execute(Stage::Transformation, "transforms", consumed, None, || {
+                chain.apply(sink_record.clone())
+            })
+            .await?;
+        Ok(transformed.flatten())
+    }
+
+    fn apply_requests(&mut self, context: &Context, positions: &mut Positions) {
+        let requests = std::mem::take(&mut *context.requests());
+        for (tp, offset) in requests.rewinds {
+            match self.consumer.consumer().seek(&to_kafka(&tp), offset) {
+                Ok(()) => {
+                    positions.insert(tp, OffsetAndMetadata::new(offset));
+                }
+                Err(error) => {
+                    tracing::warn!(task = %self.id, %error, "cannot rewind {tp} to {offset}")
+                }
+            }
+        }
+        for (tp, pause) in requests.pauses {
+            if pause {
+                self.consumer.consumer().pause(&[to_kafka(&tp)]);
+            } else {
+                self.consumer.consumer().resume(&[to_kafka(&tp)]);
+            }
+        }
+        context.requests().commit |= requests.commit;
+    }
+
+    /// Asks the task what may be committed (`pre_commit`, which flushes by default) and commits it.
+    async fn commit(&mut self, positions: &Positions) -> Result<(), ConnectError> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        if let Some(dlq) = &self.dlq {
+            dlq.flush().await;
+        }
+        let committable = match self.task.pre_commit(positions.clone()).await {
+            Ok(offsets) => offsets,
+            Err(error) => {
+                tracing::error!(task = %self.id, %error, "Offset commit failed, rewinding to last committed offsets");
+                return Ok(());
+            }
+        };
+        let offsets: BTreeMap<Kafka, KafkaOffset> = committable
+            .iter()
+            .filter(|(tp, _)| positions.contains_key(*tp))
+            .map(|(tp, o)| {
+                let mut offset = KafkaOffset::new(o.offset);
+                offset.metadata = o.metadata.clone();
+                (to_kafka(tp), offset)
+            })
+            .collect();
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        match self.consumer.commit_offsets(offsets).await {
+            Ok(()) => tracing::debug!(task = %self.id, "committed consumer offsets"),
+            Err(error) => tracing::warn!(task = %self.id, %error, "Commit of offsets failed"),
+        }
+        Ok(())
+    }
+
+    async fn stop(
+        mut self,
+        context: &Context,
+        positions: &mut Positions,
+        healthy: bool,
+    ) -> Result<(), ConnectError> {
+        if healthy {
+            self.commit(positions).await?;
+        }
+        let assigned: Vec<TopicPartition> = context.assignment().into_iter().collect();
+        let closed = if assigned.is_empty() {
+            Ok(())
+        } else {
+            self.task.close(&assigned).await
+        };
+        let stopped = self.task.stop().await;
+        self.chain.close();
+        if let Some(dlq) = &self.dlq {
+            dlq.close().await;
+        }
+        self.consumer.close().await;
+        closed.and(stopped)
+    }
+}

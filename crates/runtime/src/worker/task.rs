@@ -1,0 +1,92 @@
+//! What the worker tells a running task, and how a task is supervised: a task that fails or
+//! panics is FAILED with its trace, and never takes the worker down.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use ferry_connect::ConnectError;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::status::{State, Status, StatusBackingStore};
+use crate::ConnectorTaskId;
+use crate::errors::trace;
+use crate::herder::TargetState;
+
+/// What a task should be doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskSignal {
+    /// Processing records.
+    Run,
+    /// Keeping its resources but processing nothing.
+    Pause,
+    /// Shutting down.
+    Stop,
+}
+
+impl From<TargetState> for TaskSignal {
+    fn from(state: TargetState) -> Self {
+        match state {
+            TargetState::Started => Self::Run,
+            TargetState::Paused => Self::Pause,
+            TargetState::Stopped => Self::Stop,
+        }
+    }
+}
+
+/// Waits until the signal is no longer [`TaskSignal::Pause`] (or the sender is gone).
+pub(crate) async fn wait_while_paused(signal: &mut watch::Receiver<TaskSignal>) {
+    while *signal.borrow_and_update() == TaskSignal::Pause {
+        if signal.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A running task: its control channel and the supervisor awaiting it.
+#[derive(Debug)]
+pub(crate) struct TaskHandle {
+    pub signal: watch::Sender<TaskSignal>,
+    pub join: JoinHandle<()>,
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a task panicked".to_owned())
+}
+
+/// Spawns `run` and a supervisor that records how it ended: FAILED with the error's trace (or
+/// the panic's message), UNASSIGNED when it stopped normally.
+pub(crate) fn supervise(
+    id: ConnectorTaskId,
+    worker_id: String,
+    status: Arc<dyn StatusBackingStore>,
+    run: impl Future<Output = Result<(), ConnectError>> + Send + 'static,
+) -> JoinHandle<()> {
+    let inner = tokio::spawn(run);
+    tokio::spawn(async move {
+        let outcome = match inner.await {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(trace(&error)),
+            Err(join) if join.is_panic() => Some(format!(
+                "org.apache.kafka.connect.errors.ConnectException: task panicked: {}",
+                panic_message(&*join.into_panic())
+            )),
+            Err(_) => None,
+        };
+        match outcome {
+            Some(trace) => {
+                tracing::error!(task = %id, "{id} Task threw an uncaught and unrecoverable exception. Task is being killed and will not recover until manually restarted: {trace}");
+                status.put_task(&id, Status::failed(trace, worker_id));
+            }
+            None => {
+                tracing::info!(task = %id, "task stopped");
+                status.put_task(&id, Status::new(State::Unassigned, worker_id));
+            }
+        }
+    })
+}
