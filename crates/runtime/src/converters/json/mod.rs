@@ -8,6 +8,9 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use bytes::Bytes;
 use ferry_connect::ConnectError;
 use ferry_connect::Result;
@@ -26,12 +29,15 @@ use super::CONVERTER_TYPE_CONFIG;
 
 /// `schemas.enable`: whether to wrap data in the schema envelope.
 pub const SCHEMAS_ENABLE_CONFIG: &str = "schemas.enable";
-/// `schemas.cache.size`: how many schemas to cache (accepted; Ferry's conversion needs no cache).
+/// `schemas.cache.size`: how many schemas' JSON to keep (default 1000).
 pub const SCHEMAS_CACHE_SIZE_CONFIG: &str = "schemas.cache.size";
 /// `decimal.format`: `BASE64` (default) or `NUMERIC`, case-insensitive.
 pub const DECIMAL_FORMAT_CONFIG: &str = "decimal.format";
 /// `replace.null.with.default`: write a field's default in place of null (default true).
 pub const REPLACE_NULL_WITH_DEFAULT_CONFIG: &str = "replace.null.with.default";
+
+/// Java's default `schemas.cache.size`.
+const DEFAULT_SCHEMAS_CACHE_SIZE: usize = 1000;
 
 const ENVELOPE_ERROR: &str = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" \
     fields and may not contain additional fields. If you are trying to deserialize plain JSON data, \
@@ -54,10 +60,49 @@ const ENVELOPE_ERROR: &str = "JsonConverter with schemas.enable requires \"schem
 ///     .unwrap();
 /// assert_eq!(&bytes[..], br#"{"schema":{"type":"int32","optional":false},"payload":7}"#);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct JsonConverter {
     schemas_enabled: bool,
     options: Options,
+    schema_cache: SchemaCache,
+}
+
+/// The JSON text of recently written schemas, Java's `fromConnectSchemaCache`: records of one
+/// topic usually share a schema, and its JSON need not be rebuilt for each.
+#[derive(Debug)]
+struct SchemaCache {
+    capacity: usize,
+    entries: Mutex<VecDeque<(Schema, Arc<str>)>>,
+}
+
+impl SchemaCache {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The JSON of `schema`, from the cache or made by `make` (and then cached).
+    fn get_or_insert(
+        &self,
+        schema: &Schema,
+        make: impl FnOnce() -> Result<String>,
+    ) -> Result<Arc<str>> {
+        if self.capacity == 0 {
+            return make().map(Arc::from);
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, text)) = entries.iter().find(|(s, _)| s == schema) {
+            return Ok(Arc::clone(text));
+        }
+        let text: Arc<str> = Arc::from(make()?);
+        if entries.len() == self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back((schema.clone(), Arc::clone(&text)));
+        Ok(text)
+    }
 }
 
 impl Default for JsonConverter {
@@ -70,6 +115,7 @@ impl Default for JsonConverter {
                 decimal_format: DecimalFormat::Base64,
                 replace_null_with_default: true,
             },
+            schema_cache: SchemaCache::new(DEFAULT_SCHEMAS_CACHE_SIZE),
         }
     }
 }
@@ -153,20 +199,24 @@ impl JsonConverter {
         if schema.is_none() && value.is_none() {
             return Ok(None);
         }
-        let payload = value::convert_to_json(schema, value, &self.options)?;
-        let json = if self.schemas_enabled {
-            let schema_json = match schema {
-                Some(schema) => schema::as_json_schema(schema, &self.options)?,
-                None => JsonNode::Null,
-            };
-            JsonNode::Object(vec![
-                ("schema".into(), schema_json),
-                ("payload".into(), payload),
-            ])
-        } else {
-            payload
+        let payload = value::convert_to_json(schema, value, &self.options)?.to_bytes();
+        if !self.schemas_enabled {
+            return Ok(Some(Bytes::from(payload)));
+        }
+        let schema_json = match schema {
+            Some(schema) => self.schema_cache.get_or_insert(schema, || {
+                let json = schema::as_json_schema(schema, &self.options)?;
+                Ok(json.to_text())
+            })?,
+            None => Arc::from("null"),
         };
-        Ok(Some(Bytes::from(json.to_bytes())))
+        let mut out = Vec::with_capacity(schema_json.len() + payload.len() + 24);
+        out.extend_from_slice(b"{\"schema\":");
+        out.extend_from_slice(schema_json.as_bytes());
+        out.extend_from_slice(b",\"payload\":");
+        out.extend_from_slice(&payload);
+        out.push(b'}');
+        Ok(Some(Bytes::from(out)))
     }
 
     fn deserialize(&self, bytes: Option<&[u8]>) -> Result<SchemaAndValue> {

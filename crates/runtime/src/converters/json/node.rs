@@ -95,9 +95,14 @@ impl JsonNode {
 
     /// Compact JSON bytes as Jackson writes them.
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        self.to_text().into_bytes()
+    }
+
+    /// Compact JSON text as Jackson writes it.
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         self.write(&mut out);
-        out.into_bytes()
+        out
     }
 
     fn write(&self, out: &mut String) {

@@ -431,3 +431,36 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn cached_schemas_write_the_same_bytes() {
+    let schema = SchemaBuilder::struct_()
+        .name("cached")
+        .field("a", Schema::int32())
+        .build()
+        .unwrap();
+    let mut value = Struct::new(schema.clone()).unwrap();
+    value.put("a", Value::Int32(1)).unwrap();
+    let expected = r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":false,"name":"cached"},"payload":{"a":1}}"#;
+    for settings in [
+        &[][..],
+        &[("schemas.cache.size", "0")][..],
+        &[("schemas.cache.size", "1")][..],
+    ] {
+        let c = converter(settings);
+        for _ in 0..3 {
+            assert_eq!(
+                write(&c, Some(&schema), Some(&Value::Struct(value.clone()))),
+                expected
+            );
+        }
+        assert_eq!(
+            write(&c, Some(&Schema::int8()), Some(&Value::Int8(1))),
+            r#"{"schema":{"type":"int8","optional":false},"payload":1}"#
+        );
+        assert_eq!(
+            write(&c, Some(&schema), Some(&Value::Struct(value.clone()))),
+            expected
+        );
+    }
+}
