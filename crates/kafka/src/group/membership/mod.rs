@@ -194,7 +194,9 @@ pub enum GroupEvent {
     Joined(Joined),
 }
 
-/// Sent before each JoinGroup that follows a completed (or lost) generation.
+/// Sent before each JoinGroup that follows a completed (or lost) generation, and before the
+/// first one. Like [`AssignRequest`], it may be held while work is stopped elsewhere; protocols
+/// set with [`GroupMember::set_protocols`] before it is released go into the JoinGroup.
 #[derive(Debug)]
 pub struct PrepareJoin {
     /// The generation the member still belongs to; `None` on the first join and when the
@@ -224,6 +226,10 @@ pub struct MemberMetadata {
 }
 
 /// The leader's job in a rebalance: assign work to every member.
+///
+/// It may be kept and answered later, from another task too (a Connect leader first reads
+/// its config topic to the end): heartbeats go on meanwhile, and the group waits for the
+/// answer up to `rebalance.timeout.ms`.
 #[derive(Debug)]
 pub struct AssignRequest {
     /// The generation being formed (its `protocol` is the one chosen).
