@@ -297,15 +297,29 @@ async fn the_workers_status_store_writes_with_its_id_and_generation() -> TestRes
     );
     assert_eq!(statuses.tasks("c")[0].1.trace.as_deref(), Some("boom"));
 
+    // FAILED and UNASSIGNED are written as Java's herder writes them: safely.
+    let other = WorkerStatuses::new(store.clone(), "w2:8083");
+    other.set_generation(2);
+    other.put_task(&t0, worker::Status::new(State::Unassigned, "w2:8083"));
+    store.read_to_end().await?;
+    assert_eq!(store.task(&t0).map(|s| s.state), Some(State::Failed));
+    other.set_generation(4);
+    other.put_task(&t0, worker::Status::new(State::Unassigned, "w2:8083"));
+    store.read_to_end().await?;
+    assert_eq!(
+        store.task(&t0),
+        Some(status(State::Unassigned, "w2:8083", 4))
+    );
+
     statuses.reset_topics("c");
     statuses.delete_connector("c");
     store.read_to_end().await?;
     assert!(statuses.topics("c").is_empty());
     assert!(statuses.connector("c").is_none());
     assert!(statuses.tasks("c").is_empty());
-    let raw = read_raw(&setup.bootstrap(), "connect-status", 2, 8).await;
+    let raw = read_raw(&setup.bootstrap(), "connect-status", 2, 9).await;
     let latest = latest_by_key(&raw);
-    assert_eq!(raw.len(), 8, "{raw:?}");
+    assert_eq!(raw.len(), 9, "{raw:?}");
     assert!(
         latest.values().all(Option::is_none),
         "all deleted: {latest:?}"

@@ -3,6 +3,7 @@
 mod kafka_store_support;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use ferry_kafka::{ClientConfig, Cluster};
 use ferry_runtime::ConnectorTaskId;
@@ -35,6 +36,9 @@ async fn status_and_config_writes_survive_connection_cuts() -> TestResult {
     let statuses = KafkaStatusBackingStore::start(&cluster(&props), &props).await?;
     let (configs, _updates) = KafkaConfigBackingStore::start(&cluster(&props), &props).await?;
     let accepted_before = proxy.accepted();
+    // Writes held by a stalled connection, then cut: the status producer does not retry
+    // (as in Java), so the store re-sends them.
+    proxy.stall(true);
     for task in 0..40 {
         let status = Status {
             state: State::Running,
@@ -43,13 +47,20 @@ async fn status_and_config_writes_survive_connection_cuts() -> TestResult {
             generation: 1,
         };
         statuses.put_task(&ConnectorTaskId::new("c", task), status);
-        if task % 10 == 9 {
-            proxy.cut_all();
-            let config = [("connector.class".to_owned(), format!("C{task}"))].into();
-            configs
-                .put_connector_config(&format!("conn-{task}"), &config, None)
-                .await?;
-        }
+    }
+    let stalled = tokio::time::timeout(Duration::from_millis(300), statuses.flush()).await;
+    assert!(
+        stalled.is_err(),
+        "nothing is delivered while the proxy holds the bytes"
+    );
+    proxy.cut_all();
+    proxy.stall(false);
+    for n in 0..4 {
+        let config = [("connector.class".to_owned(), format!("C{n}"))].into();
+        configs
+            .put_connector_config(&format!("conn-{n}"), &config, None)
+            .await?;
+        proxy.cut_all();
     }
     statuses.read_to_end().await?;
     assert!(

@@ -5,14 +5,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ferry_kafka::consumer::ConsumerConfig;
 use ferry_kafka::{Admin, Cluster};
 use tokio::sync::mpsc;
 
 use super::config_state::{ClusterConfigState, ConfigLogState, ConfigUpdate};
-use super::log::{KafkaBasedLog, LogClients};
+use super::log::KafkaBasedLog;
 use super::topic::InternalTopic;
-use super::{READ_WRITE_TIMEOUT, Result, StoreError, WorkerProps, within};
+use super::{
+    READ_WRITE_TIMEOUT, Result, StoreError, WorkerProps, api_timeout, log_clients, within,
+};
 use crate::ConnectorTaskId;
 use crate::storage::config_records::{
     ConfigRecord, Properties, RestartRequest, SessionKey, TargetState,
@@ -266,32 +267,4 @@ impl KafkaConfigBackingStore {
 
 fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// `default.api.timeout.ms` (60 s): how long Java keeps retrying to create an internal topic.
-pub(super) fn api_timeout(props: &WorkerProps) -> Duration {
-    let millis = props
-        .get("default.api.timeout.ms")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(60_000);
-    Duration::from_millis(millis)
-}
-
-/// The producer and consumer of an internal topic: the worker's properties with Java's
-/// overrides for these logs (every write acknowledged by all replicas, one request in flight
-/// so retries cannot reorder, no idempotence, as Connect's own producers) and the store's own.
-pub(super) fn log_clients(props: &WorkerProps, overrides: &[(&str, &str)]) -> Result<LogClients> {
-    let mut producer = props.clone();
-    let fixed = [
-        ("acks", "all"),
-        ("max.in.flight.requests.per.connection", "1"),
-        ("enable.idempotence", "false"),
-    ];
-    for (key, value) in fixed.iter().chain(overrides) {
-        producer.insert((*key).to_owned(), (*value).to_owned());
-    }
-    Ok(LogClients {
-        producer: producer.into_iter().collect(),
-        consumer: ConsumerConfig::from_pairs(props)?,
-    })
 }

@@ -3,8 +3,9 @@
 //! the owner's callback in order; writes go through a producer; [`KafkaBasedLog::read_to_end`]
 //! waits until everything written before it has been read.
 //!
-//! The end of each partition is the high watermark of a Fetch answer, as Java's consumer-based
-//! end offsets are: ListOffsets(latest) is not trusted for this (some brokers undercount it).
+//! The end of each partition is its high watermark, which Java asks for with ListOffsets
+//! (latest); this log reads it from a Fetch answer instead, as some brokers (the test broker)
+//! undercount ListOffsets.
 
 use std::time::Duration;
 

@@ -31,6 +31,10 @@ pub mod worker_statuses;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use ferry_kafka::consumer::ConsumerConfig;
+
+use log::LogClients;
+
 pub use config_state::{ClusterConfigState, ConfigUpdate};
 pub use config_store::KafkaConfigBackingStore;
 pub use log::KafkaBasedLog;
@@ -85,4 +89,32 @@ async fn within<T>(
             what: what.to_owned(),
             after,
         })?
+}
+
+/// `default.api.timeout.ms` (60 s): how long Java keeps retrying to create an internal topic.
+fn api_timeout(props: &WorkerProps) -> Duration {
+    let millis = props
+        .get("default.api.timeout.ms")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(60_000);
+    Duration::from_millis(millis)
+}
+
+/// The producer and consumer of an internal topic: the worker's properties with Java's
+/// overrides for these logs (every write acknowledged by all replicas, one request in flight
+/// so retries cannot reorder, no idempotence, as Connect's own producers) and the store's own.
+fn log_clients(props: &WorkerProps, overrides: &[(&str, &str)]) -> Result<LogClients> {
+    let mut producer = props.clone();
+    let fixed = [
+        ("acks", "all"),
+        ("max.in.flight.requests.per.connection", "1"),
+        ("enable.idempotence", "false"),
+    ];
+    for (key, value) in fixed.iter().chain(overrides) {
+        producer.insert((*key).to_owned(), (*value).to_owned());
+    }
+    Ok(LogClients {
+        producer: producer.into_iter().collect(),
+        consumer: ConsumerConfig::from_pairs(props)?,
+    })
 }

@@ -14,10 +14,11 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ferry_kafka::{Admin, Cluster, ConsumerRecord};
 
-use super::config_store::{api_timeout, log_clients};
 use super::log::KafkaBasedLog;
 use super::topic::InternalTopic;
-use super::{READ_WRITE_TIMEOUT, Result, StoreError, WorkerProps, within};
+use super::{
+    READ_WRITE_TIMEOUT, Result, StoreError, WorkerProps, api_timeout, log_clients, within,
+};
 use crate::storage::offset_records::{OffsetKey, OffsetMap, offset_from_json};
 use crate::storage::offsets::{KeyBytes, OffsetBackingStore, OffsetStoreError, ValueBytes};
 

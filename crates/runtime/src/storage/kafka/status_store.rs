@@ -13,10 +13,9 @@ use ferry_kafka::{Admin, Cluster, ConsumerRecord};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::config_store::{api_timeout, log_clients};
 use super::log::KafkaBasedLog;
 use super::topic::InternalTopic;
-use super::{READ_WRITE_TIMEOUT, Result, WorkerProps, within};
+use super::{READ_WRITE_TIMEOUT, Result, WorkerProps, api_timeout, log_clients, within};
 use crate::ConnectorTaskId;
 use crate::storage::status_records::{State, Status, StatusKey, TopicStatus};
 
@@ -343,12 +342,16 @@ impl KafkaStatusBackingStore {
 
     /// Sends the queued writes and waits for their outcomes.
     pub async fn flush(&self) {
+        self.drain().await;
+        self.log.flush().await;
+    }
+
+    /// Waits until every write queued before the call is with the producer.
+    async fn drain(&self) {
         let (done, drained) = oneshot::channel();
         if self.writes.send(Queued::Drained(done)).is_ok() {
-            // The writer answers once every earlier write is with the producer.
             let _ = drained.await;
         }
-        self.log.flush().await;
     }
 
     /// Reads the topic to its end (after sending this worker's writes), so that reads show
@@ -361,8 +364,10 @@ impl KafkaStatusBackingStore {
         .await
     }
 
-    /// Stops writing and following the topic.
+    /// Hands the queued writes to the producer, stops writing (re-sends of failed writes are
+    /// dropped), delivers what was sent and stops following the topic.
     pub async fn stop(&self) {
+        self.drain().await;
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(writer) = writer {
             writer.abort();
@@ -448,7 +453,7 @@ async fn write_in_order(
                     return;
                 }
             };
-            let wanted = false && error.is_retriable()
+            let wanted = error.is_retriable()
                 && write
                     .guard
                     .as_ref()

@@ -1,6 +1,6 @@
 //! [`WorkerStatuses`]: the worker's [`StatusBackingStore`] on the status topic. The worker
-//! reports states without a worker id or group generation; this adds this worker's id and the
-//! current generation, as Java's herder does for every status it writes.
+//! reports states without a group generation; this adds the current generation, as Java's
+//! herder does for every status it writes, and writes deletions as this worker.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -72,14 +72,31 @@ fn plain(status: status_records::Status) -> Status {
     }
 }
 
+/// Java's herder writes FAILED and UNASSIGNED (shutdown) with `putSafe`, so that a worker
+/// that lost a connector or task in a rebalance does not overwrite its new owner's status.
+fn is_safe_write(status: &Status) -> bool {
+    matches!(status.state, State::Failed | State::Unassigned)
+}
+
 impl StatusBackingStore for WorkerStatuses {
     fn put_connector(&self, connector: &str, status: Status) {
-        self.store
-            .put_connector(connector, self.with_generation(status));
+        let safe = is_safe_write(&status);
+        let status = self.with_generation(status);
+        if safe {
+            self.store.put_connector_safe(connector, status);
+        } else {
+            self.store.put_connector(connector, status);
+        }
     }
 
     fn put_task(&self, id: &ConnectorTaskId, status: Status) {
-        self.store.put_task(id, self.with_generation(status));
+        let safe = is_safe_write(&status);
+        let status = self.with_generation(status);
+        if safe {
+            self.store.put_task_safe(id, status);
+        } else {
+            self.store.put_task(id, status);
+        }
     }
 
     fn connector(&self, connector: &str) -> Option<Status> {
