@@ -1,13 +1,13 @@
 //! Partition offsets by position or time (ListOffsets).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kafka_protocol::messages::ListOffsetsRequest;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 
 use super::topics::group_by_topic;
 use super::{Admin, TopicPartition, per_item, topic_name};
-use crate::error::{Result, check};
+use crate::error::{Error, KafkaCode, Result, check};
 
 /// Which offset of a partition to look up (`OffsetSpec` in Java).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,16 +44,27 @@ pub struct ListedOffset {
 
 impl Admin {
     /// Looks up offsets per partition, asking each partition's leader, with
-    /// `read_uncommitted` isolation (Java's default).
+    /// `read_uncommitted` isolation (Java's default). Partitions of topics that do not exist
+    /// fail at once with `UnknownTopicOrPartition`, as in Java; other lookup errors are retried.
     pub async fn list_offsets(
         &self,
         specs: &BTreeMap<TopicPartition, OffsetSpec>,
     ) -> Result<BTreeMap<TopicPartition, Result<ListedOffset>>> {
-        let partitions = specs.keys().cloned().collect();
-        per_item(
+        let topics: BTreeSet<&str> = specs.keys().map(|(t, _)| t.as_str()).collect();
+        let topics: Vec<&str> = topics.into_iter().collect();
+        let metadata = self.cluster.metadata_for(&topics, false).await?;
+        let missing = |topic: &str| {
+            metadata
+                .topics
+                .get(topic)
+                .is_none_or(|t| t.error == Some(KafkaCode::UnknownTopicOrPartition))
+        };
+        let (unknown, known): (Vec<TopicPartition>, Vec<TopicPartition>) =
+            specs.keys().cloned().partition(|(t, _)| missing(t));
+        let mut results = per_item(
             &self.cluster,
             "ListOffsets",
-            partitions,
+            known,
             |partitions| async move {
                 let mut outcome = Vec::new();
                 let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
@@ -104,6 +115,14 @@ impl Admin {
                 Ok(outcome)
             },
         )
-        .await
+        .await?;
+        for tp in unknown {
+            let error = Error::Kafka {
+                code: KafkaCode::UnknownTopicOrPartition,
+                message: Some(format!("topic {} does not exist", tp.0)),
+            };
+            results.insert(tp, Err(error));
+        }
+        Ok(results)
     }
 }

@@ -41,6 +41,9 @@ pub struct ClientConfig {
     pub metadata_max_age: Duration,
     /// `socket.connection.setup.timeout.ms` (10000): how long opening a connection may take.
     pub socket_connection_setup_timeout: Duration,
+    /// `socket.connection.setup.timeout.max.ms` (30000): the setup timeout grows
+    /// exponentially with consecutive failed attempts up to this.
+    pub socket_connection_setup_timeout_max: Duration,
 }
 
 impl ClientConfig {
@@ -68,6 +71,7 @@ impl ClientConfig {
             connections_max_idle: Duration::from_millis(540_000),
             metadata_max_age: Duration::from_millis(300_000),
             socket_connection_setup_timeout: Duration::from_millis(10_000),
+            socket_connection_setup_timeout_max: Duration::from_millis(30_000),
         };
         for (key, value) in pairs {
             let (key, value) = (key.as_ref(), value.as_ref().trim());
@@ -83,6 +87,9 @@ impl ClientConfig {
                 "metadata.max.age.ms" => config.metadata_max_age = millis(key, value)?,
                 "socket.connection.setup.timeout.ms" => {
                     config.socket_connection_setup_timeout = millis(key, value)?
+                }
+                "socket.connection.setup.timeout.max.ms" => {
+                    config.socket_connection_setup_timeout_max = millis(key, value)?
                 }
                 _ => {}
             }
@@ -162,6 +169,10 @@ mod tests {
         assert_eq!(
             c.socket_connection_setup_timeout,
             Duration::from_millis(10_000)
+        );
+        assert_eq!(
+            c.socket_connection_setup_timeout_max,
+            Duration::from_millis(30_000)
         );
     }
 

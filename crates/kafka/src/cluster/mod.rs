@@ -91,6 +91,10 @@ impl Cluster {
             connector,
             config.connection_config(),
             ExponentialBackoff::new(config.reconnect_backoff, config.reconnect_backoff_max),
+            ExponentialBackoff::new(
+                config.socket_connection_setup_timeout,
+                config.socket_connection_setup_timeout_max,
+            ),
             config.connections_max_idle,
         );
         let idle = config.connections_max_idle;

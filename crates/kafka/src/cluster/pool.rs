@@ -21,6 +21,7 @@ pub(crate) struct Pool {
     connector: Arc<dyn Connector>,
     config: ConnectionConfig,
     backoff: ExponentialBackoff,
+    setup_timeout: ExponentialBackoff,
     max_idle: Duration,
     slots: Mutex<HashMap<Endpoint, Arc<tokio::sync::Mutex<Slot>>>>,
 }
@@ -32,6 +33,8 @@ struct Slot {
     connection: Option<Connection>,
     /// Failed connection attempts (and losses of a connection) since the last success.
     failures: u32,
+    /// Failed connection attempts alone, which lengthen the setup timeout.
+    failed_connects: u32,
     not_before: Option<Instant>,
 }
 
@@ -40,12 +43,14 @@ impl Pool {
         connector: Arc<dyn Connector>,
         config: ConnectionConfig,
         backoff: ExponentialBackoff,
+        setup_timeout: ExponentialBackoff,
         max_idle: Duration,
     ) -> Self {
         Self {
             connector,
             config,
             backoff,
+            setup_timeout,
             max_idle,
             slots: Mutex::new(HashMap::new()),
         }
@@ -84,9 +89,14 @@ impl Pool {
         if let Some(not_before) = slot.not_before {
             tokio::time::sleep_until(not_before.into()).await;
         }
-        match Connection::connect(self.connector.as_ref(), host, port, self.config.clone()).await {
+        let config = ConnectionConfig {
+            setup_timeout: self.setup_timeout.backoff(slot.failed_connects),
+            ..self.config.clone()
+        };
+        match Connection::connect(self.connector.as_ref(), host, port, config).await {
             Ok(connection) => {
                 slot.failures = 0;
+                slot.failed_connects = 0;
                 slot.not_before = None;
                 slot.connection = Some(connection.clone());
                 Ok(connection)
@@ -95,6 +105,7 @@ impl Pool {
                 tracing::debug!(%host, port, %error, failures = slot.failures, "connect failed");
                 slot.not_before = Some(Instant::now() + self.backoff.backoff(slot.failures));
                 slot.failures += 1;
+                slot.failed_connects += 1;
                 Err(error)
             }
         }
