@@ -478,3 +478,79 @@ fn load_reads_latin1_files() {
         Err(Mm2ConfigError::Read { .. })
     ));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{Mm2Config, Mm2ConfigError};
+
+    const ALIASES: [&str; 4] = ["A", "B", "C", "D"];
+
+    /// A file with `n` clusters, a random `enabled` and `emit.heartbeats.enabled` per ordered
+    /// pair, and maybe a global `emit.heartbeats.enabled`.
+    fn file() -> impl Strategy<Value = (usize, String, Vec<(String, bool)>)> {
+        (2..=4usize).prop_flat_map(|n| {
+            let pairs = n * (n - 1);
+            (
+                Just(n),
+                proptest::collection::vec(
+                    (any::<bool>(), proptest::option::of(any::<bool>())),
+                    pairs,
+                ),
+                proptest::option::of(any::<bool>()),
+            )
+                .prop_map(|(n, flags, global)| {
+                    let mut text = format!("clusters = {}\n", ALIASES[..n].join(", "));
+                    if let Some(global) = global {
+                        text.push_str(&format!("emit.heartbeats.enabled = {global}\n"));
+                    }
+                    let ordered = ALIASES[..n]
+                        .iter()
+                        .flat_map(|s| ALIASES[..n].iter().map(move |t| (*s, *t)))
+                        .filter(|(s, t)| s != t);
+                    let mut expected = Vec::new();
+                    for ((source, target), (enabled, heartbeats)) in ordered.zip(flags) {
+                        text.push_str(&format!("{source}->{target}.enabled = {enabled}\n"));
+                        if let Some(h) = heartbeats {
+                            text.push_str(&format!(
+                                "{source}->{target}.emit.heartbeats.enabled = {h}\n"
+                            ));
+                        }
+                        let runs = enabled || heartbeats.or(global).unwrap_or(true);
+                        expected.push((format!("{source}->{target}"), runs));
+                    }
+                    (n, text, expected)
+                })
+        })
+    }
+
+    proptest! {
+        /// A pair gets a worker group iff it replicates or emits heartbeats, and nodes started
+        /// with different `--clusters` serve disjoint flows that together are all of them.
+        #[test]
+        fn nodes_per_target_partition_the_flows((n, text, expected) in file()) {
+            let config = Mm2Config::parse_str(&text).unwrap();
+            let all: Vec<String> = config.cluster_pairs().iter().map(ToString::to_string).collect();
+            let wanted: Vec<String> =
+                expected.into_iter().filter(|(_, runs)| *runs).map(|(p, _)| p).collect();
+            prop_assert_eq!(&all, &wanted);
+            let mut served = Vec::new();
+            for target in &ALIASES[..n] {
+                match config.flows(Some(&[(*target).to_owned()])) {
+                    Ok(flows) => {
+                        for flow in flows {
+                            prop_assert_eq!(flow.pair.target.as_str(), *target);
+                            served.push(flow.pair.to_string());
+                        }
+                    }
+                    Err(Mm2ConfigError::NoFlows) => {}
+                    Err(e) => return Err(TestCaseError::fail(e.to_string())),
+                }
+            }
+            served.sort();
+            let mut all = all;
+            all.sort();
+            prop_assert_eq!(served, all);
+        }
+    }
+}

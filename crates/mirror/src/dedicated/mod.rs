@@ -58,7 +58,7 @@ pub use flow::{Flow, FlowConnector, FlowRest, MirrorConnector, SourceAndTarget};
 pub use names::{
     CLUSTERS, CONFIG_PROVIDERS, ENABLE_INTERNAL_REST, LISTENERS, LISTENERS_DEFAULT,
     REST_ADVERTISED_HOST_NAME, REST_ADVERTISED_LISTENER, REST_ADVERTISED_PORT, client_keys,
-    is_client_key, is_connector_key,
+    is_connector_key,
 };
 
 /// The worker keys copied from the global scope into every flow's worker config (prefixes, so

@@ -195,16 +195,9 @@ fn ssl_and_sasl_names() -> impl Iterator<Item = &'static str> {
         .chain(sasl_ranged().into_iter().map(|(name, ..)| name))
 }
 
-/// Whether `key` is one of the client keys a cluster's producer, consumer and admin share
-/// (`MirrorClientConfig.CLIENT_CONFIG_DEF`): `bootstrap.servers`, `security.protocol` and the
-/// client SSL and SASL keys.
-pub fn is_client_key(key: &str) -> bool {
-    key == "bootstrap.servers"
-        || key == "security.protocol"
-        || ssl_and_sasl_names().any(|n| n == key)
-}
-
-/// The client keys of [`is_client_key`], in Java's definition order.
+/// The client keys a cluster's producer, consumer and admin share
+/// (`MirrorClientConfig.CLIENT_CONFIG_DEF`), in Java's definition order: `bootstrap.servers`,
+/// `security.protocol` and the client SSL and SASL keys.
 pub fn client_keys() -> impl Iterator<Item = &'static str> {
     ["bootstrap.servers", "security.protocol"]
         .into_iter()
