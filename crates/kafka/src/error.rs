@@ -31,8 +31,8 @@ pub enum Error {
         #[source]
         source: Arc<std::io::Error>,
     },
-    /// No answer came within the time allowed (`request.timeout.ms`, or the connection setup
-    /// timeout while connecting).
+    /// No answer came within the time allowed (`request.timeout.ms`, a request's own timeout
+    /// such as a JoinGroup's, or the connection setup timeout while connecting).
     #[error("{what} timed out after {after:?}")]
     Timeout {
         /// What was waited for.
@@ -74,6 +74,17 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A consumer's partition has no position and `auto.offset.reset` is `none`, so there is
+    /// nowhere to start reading: seek it first (Java's `NoOffsetForPartitionException`).
+    #[error(
+        "partition {topic}-{partition} has no position and auto.offset.reset is none: seek first"
+    )]
+    NoOffsetForPartition {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
     /// The request cannot be sent because the client was given something it cannot express
     /// (an unknown topic, a value out of range for the protocol).
     #[error("invalid request: {0}")]
@@ -91,6 +102,7 @@ impl Error {
             Error::Protocol(_)
             | Error::Unsupported { .. }
             | Error::Config { .. }
+            | Error::NoOffsetForPartition { .. }
             | Error::InvalidRequest(_) => false,
         }
     }
@@ -178,6 +190,20 @@ mod tests {
             .is_retriable()
         );
         assert!(Error::io("b:1", std::io::ErrorKind::ConnectionReset.into()).is_retriable());
+    }
+
+    #[test]
+    fn no_offset_for_partition_is_final_and_names_the_partition() {
+        let e = Error::NoOffsetForPartition {
+            topic: "orders".into(),
+            partition: 3,
+        };
+        assert!(!e.is_retriable());
+        assert!(!e.invalidates_metadata());
+        assert_eq!(
+            e.to_string(),
+            "partition orders-3 has no position and auto.offset.reset is none: seek first"
+        );
     }
 
     #[test]

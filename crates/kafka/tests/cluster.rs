@@ -77,4 +77,14 @@ async fn finds_and_caches_group_coordinator() {
         .await
         .unwrap();
     assert!(!conn.is_closed());
+    // The group's requests have a connection of their own, apart from the broker's shared one
+    // (which a JoinGroup held by the coordinator would otherwise block).
+    let shared = cluster.connection(coordinator.id).await.unwrap();
+    conn.close();
+    assert!(!shared.is_closed());
+    let again = cluster
+        .coordinator_connection("some-group", CoordinatorType::Group)
+        .await
+        .unwrap();
+    assert!(!again.is_closed());
 }

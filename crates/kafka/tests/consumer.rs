@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use consumer_support::{Batching, cluster, consumer, poll_exactly, produce, sorted};
+use ferry_kafka::admin::{Admin, NewTopic};
 use ferry_kafka::consumer::{TimestampType, TopicPartition};
 use ferry_kafka::{Error, KafkaCode};
 
@@ -156,11 +157,17 @@ async fn seeks_and_resets_positions() {
     // none: a typed error until the caller seeks.
     let none = consumer(&cluster, &[("auto.offset.reset", "none")]);
     none.assign([tp.clone()]);
-    match none.poll(Duration::from_millis(100)).await {
-        Err(Error::Config { key, .. }) => assert_eq!(key, "auto.offset.reset"),
-        other => panic!("{other:?}"),
+    for result in [
+        none.poll(Duration::from_millis(100)).await.map(|_| ()),
+        none.position(&tp).await.map(|_| ()),
+    ] {
+        match result {
+            Err(Error::NoOffsetForPartition { topic, partition }) => {
+                assert_eq!((topic.as_str(), partition), ("seeks", 0))
+            }
+            other => panic!("{other:?}"),
+        }
     }
-    assert!(none.position(&tp).await.is_err());
     none.seek(&tp, 34).unwrap();
     let records = poll_exactly(&none, 1).await;
     more[4].assert_matches(&records[0]);
@@ -324,6 +331,57 @@ async fn finds_offsets_by_listing_and_from_fetch() {
     assert_eq!(
         missing.kafka_code(),
         Some(KafkaCode::UnknownTopicOrPartition)
+    );
+}
+
+#[tokio::test]
+async fn end_offsets_from_fetch_of_empty_new_and_missing_partitions() {
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    // Two records over three partitions: the last partition stays empty.
+    produce(
+        &broker.bootstrap(),
+        "ends-mixed",
+        3,
+        0,
+        2,
+        "none",
+        Batching::Batched,
+    )
+    .await;
+    let cluster = cluster(&broker.bootstrap(), &[]);
+    let consumer = consumer(&cluster, &[]);
+    let mixed = partitions("ends-mixed", 3);
+    let ends = consumer.end_offsets_from_fetch(&mixed).await.unwrap();
+    let expected: HashMap<_, _> = mixed.iter().cloned().zip([1, 1, 0]).collect();
+    assert_eq!(ends, expected);
+
+    // A topic created a moment ago, never written to.
+    let created = Admin::new(cluster.clone())
+        .create_topics(&[NewTopic::new("ends-new", 2, -1)])
+        .await
+        .unwrap();
+    assert!(created["ends-new"].is_ok(), "{created:?}");
+    let fresh = partitions("ends-new", 2);
+    let ends = consumer.end_offsets_from_fetch(&fresh).await.unwrap();
+    assert_eq!(ends, fresh.iter().map(|tp| (tp.clone(), 0)).collect());
+
+    // A topic that does not exist has no end: a typed error once request.timeout.ms has
+    // passed, not 0 and not an endless wait (the outer timeout only turns a hang into a
+    // failure).
+    let impatient =
+        consumer_support::cluster(&broker.bootstrap(), &[("request.timeout.ms", "1000")]);
+    let missing = tokio::time::timeout(
+        Duration::from_secs(60),
+        consumer_support::consumer(&impatient, &[])
+            .end_offsets_from_fetch(&[TopicPartition::new("ends-missing", 0)]),
+    )
+    .await
+    .expect("end_offsets_from_fetch never returned")
+    .unwrap_err();
+    assert_eq!(
+        missing.kafka_code(),
+        Some(KafkaCode::UnknownTopicOrPartition),
+        "{missing}"
     );
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferry_kafka::group::{GroupEvent, GroupMember, Joined, MembershipConfig, Protocol};
-use ferry_kafka::{ClientConfig, Cluster};
+use ferry_kafka::kafka_protocol::messages::MetadataRequest;
+use ferry_kafka::{ClientConfig, Cluster, CoordinatorType};
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -91,11 +92,18 @@ struct Driven {
 }
 
 fn start(bootstrap: &str, group: &str, metadata: &str) -> Driven {
+    start_in(
+        Cluster::new(ClientConfig::new(bootstrap).unwrap()),
+        group,
+        metadata,
+    )
+}
+
+fn start_in(cluster: Cluster, group: &str, metadata: &str) -> Driven {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let cluster = Cluster::new(ClientConfig::new(bootstrap).unwrap());
     let member = GroupMember::start(cluster, config(group), "connect", protocols(metadata));
     let (tx, joined) = mpsc::unbounded_channel();
     let (rejoin, commands) = mpsc::unbounded_channel();
@@ -223,4 +231,55 @@ async fn a_member_without_the_groups_protocol_gets_an_error() {
         Some(ferry_kafka::KafkaCode::InconsistentGroupProtocol)
     );
     b.close().await;
+}
+
+#[tokio::test]
+async fn a_join_held_past_the_request_timeout_succeeds_and_spares_other_requests() {
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    // The test broker holds every JoinGroup for half the session timeout (2 s here): twice
+    // `request.timeout.ms`, but well within the rebalance timeout that bounds a JoinGroup.
+    let bootstrap = broker.bootstrap();
+    let cluster = Cluster::new(
+        ClientConfig::from_pairs([
+            ("bootstrap.servers", bootstrap.as_str()),
+            ("request.timeout.ms", "1000"),
+        ])
+        .unwrap(),
+    );
+    assert!(config("g6").session_timeout > 2 * cluster.config().request_timeout);
+    let coordinator = cluster
+        .coordinator("g6", CoordinatorType::Group)
+        .await
+        .unwrap();
+    // The connection to the same broker that everything but the group's own requests uses.
+    let shared = cluster.connection(coordinator.id).await.unwrap();
+    let mut member = start_in(cluster.clone(), "g6", "a");
+
+    // Requests keep going to the coordinating broker while it holds the JoinGroup.
+    let request = MetadataRequest::default().with_topics(Some(Vec::new()));
+    let mut ticks = tokio::time::interval(Duration::from_millis(200));
+    let mut answered = 0;
+    let joined = tokio::time::timeout(WAIT, async {
+        loop {
+            tokio::select! {
+                joined = member.joined.recv() => return joined.expect("member stopped"),
+                _ = ticks.tick() => {
+                    shared.send(&request).await.expect("request beside the JoinGroup");
+                    answered += 1;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the member never joined");
+    assert!(joined.generation.is_leader());
+    assert_eq!(own_part(&joined), "a/sessioned");
+    assert!(answered > 0);
+    assert!(!shared.is_closed(), "the shared connection was closed");
+    let group = cluster
+        .coordinator_connection("g6", CoordinatorType::Group)
+        .await
+        .unwrap();
+    assert!(!group.is_closed());
+    group.send(&request).await.unwrap();
 }

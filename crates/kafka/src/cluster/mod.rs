@@ -286,14 +286,23 @@ impl Cluster {
         Ok(broker)
     }
 
-    /// A connection to the coordinator of `key`.
+    /// A connection to the coordinator of `key`, for that key's requests only (as Java's
+    /// clients open a separate connection to their coordinator). A broker answers the requests
+    /// of one connection in order, one at a time, and a coordinator holds a JoinGroup until the
+    /// whole group has rejoined: on a shared connection, fetches, produces and other groups'
+    /// heartbeats would wait behind it, time out and take the JoinGroup down with them.
+    /// Requests for the same key still queue behind each other.
     pub async fn coordinator_connection(
         &self,
         key: &str,
         key_type: CoordinatorType,
     ) -> Result<Connection> {
         let broker = self.coordinator(key, key_type).await?;
-        self.connection_to(&broker).await
+        let endpoint = Endpoint::Coordinator(key_type, key.to_owned(), broker.id);
+        self.inner
+            .pool
+            .get(&endpoint, &broker.host, broker.port)
+            .await
     }
 
     /// Forgets the cached coordinator of `key`.

@@ -4,16 +4,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::CoordinatorType;
 use super::backoff::ExponentialBackoff;
 use crate::connection::{Connection, ConnectionConfig, Connector};
 use crate::error::Result;
 
-/// What a pooled connection is for: a broker known by id, or a bootstrap address used before
-/// any metadata is known.
+/// What a pooled connection is for: a broker known by id, a bootstrap address used before
+/// any metadata is known, or the requests for one coordinator key (a group or transactional
+/// id) on the broker coordinating it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Endpoint {
     Broker(i32),
     Bootstrap(String, u16),
+    Coordinator(CoordinatorType, String, i32),
 }
 
 #[derive(Debug)]
@@ -111,8 +114,9 @@ impl Pool {
         }
     }
 
-    /// A live connection to any endpoint, without connecting; brokers before bootstrap
-    /// addresses.
+    /// A live connection to any broker or bootstrap endpoint, without connecting; brokers
+    /// before bootstrap addresses. Coordinator connections are left out: a request there can
+    /// wait behind a JoinGroup the coordinator holds.
     pub(crate) fn any_live(&self) -> Option<Connection> {
         let slots: Vec<_> = self
             .slots()
@@ -121,6 +125,7 @@ impl Pool {
             .collect();
         let mut live: Vec<_> = slots
             .into_iter()
+            .filter(|(endpoint, _)| !matches!(endpoint, Endpoint::Coordinator(..)))
             .filter_map(|(endpoint, slot)| {
                 let slot = slot.try_lock().ok()?;
                 let connection = slot.connection.as_ref()?;

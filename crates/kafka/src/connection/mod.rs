@@ -1,5 +1,5 @@
 //! One connection to one broker: framing, correlation ids, pipelined requests, API version
-//! negotiation and request timeouts.
+//! negotiation and request timeouts (`request.timeout.ms`, or a request's own).
 //!
 //! A [`Connection`] is cheap to clone; every clone shares the same socket. Requests are written
 //! in the order they are sent by a writer task and answered through a reader task that matches
@@ -108,8 +108,8 @@ impl Connection {
 
     /// Sends `request` at the highest version both sides support and waits for its response.
     pub async fn send<Req: Request>(&self, request: &Req) -> Result<Req::Response> {
-        let version = self.version_of::<Req>()?.max;
-        self.send_version(request, version).await
+        self.send_with_timeout(request, self.request_timeout())
+            .await
     }
 
     /// Sends `request` at `version`, which must be within [`Connection::version_of`]; for
@@ -119,6 +119,44 @@ impl Connection {
         request: &Req,
         version: i16,
     ) -> Result<Req::Response> {
+        self.send_version_with_timeout(request, version, self.request_timeout())
+            .await
+    }
+
+    /// Like [`Connection::send`], but waits up to `timeout` instead of `request.timeout.ms`:
+    /// for requests the broker may hold on purpose, such as a JoinGroup that waits for the
+    /// whole group. Each request in flight has its own deadline, so a long one does not
+    /// shorten or lengthen the others; if it does time out, the connection closes as for any
+    /// other timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(conn: ferry_kafka::Connection) -> ferry_kafka::Result<()> {
+    /// use std::time::Duration;
+    /// use kafka_protocol::messages::JoinGroupRequest;
+    ///
+    /// let request = JoinGroupRequest::default().with_rebalance_timeout_ms(60_000);
+    /// let joined = conn.send_with_timeout(&request, Duration::from_secs(65)).await?;
+    /// println!("generation {}", joined.generation_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_timeout<Req: Request>(
+        &self,
+        request: &Req,
+        timeout: Duration,
+    ) -> Result<Req::Response> {
+        let version = self.version_of::<Req>()?.max;
+        self.send_version_with_timeout(request, version, timeout)
+            .await
+    }
+
+    /// [`Connection::send_version`] with its own `timeout`, as in
+    /// [`Connection::send_with_timeout`].
+    pub async fn send_version_with_timeout<Req: Request>(
+        &self,
+        request: &Req,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<Req::Response> {
         let range = self.version_of::<Req>()?;
         if version < range.min || version > range.max {
             return Err(unsupported(Req::KEY));
@@ -126,7 +164,7 @@ impl Connection {
         let link = &self.inner.link;
         let correlation_id = link.next_correlation_id();
         let frame = codec::encode_request(request, version, correlation_id, &link.client_id)?;
-        let response = link.round_trip(correlation_id, frame).await?;
+        let response = link.round_trip(correlation_id, frame, timeout).await?;
         codec::decode_response(response, version, Req::Response::header_version(version))
             .inspect_err(|e| link.shared.fail(e.clone()))
     }
@@ -143,6 +181,11 @@ impl Connection {
             &link.client_id,
         )?;
         link.write(frame)
+    }
+
+    /// `request.timeout.ms`: how long [`Connection::send`] waits for an answer.
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.link.request_timeout
     }
 
     /// The versions of `Req` both sides support, or [`Error::Unsupported`].
@@ -207,7 +250,9 @@ async fn negotiate(link: &Link) -> Result<HashMap<i16, VersionRange>> {
     let response = loop {
         let correlation_id = link.next_correlation_id();
         let frame = codec::encode_request(&request, version, correlation_id, &link.client_id)?;
-        let bytes = link.round_trip(correlation_id, frame).await?;
+        let bytes = link
+            .round_trip(correlation_id, frame, link.request_timeout)
+            .await?;
         // A broker answers an ApiVersions version it does not know with UNSUPPORTED_VERSION
         // in version 0 (the error code comes first in every version), listing the ApiVersions
         // versions it does know.
@@ -356,8 +401,14 @@ impl Link {
         })
     }
 
-    /// Writes one request frame and waits for the response frame with the same correlation id.
-    async fn round_trip(&self, correlation_id: i32, frame: Bytes) -> Result<Bytes> {
+    /// Writes one request frame and waits up to `timeout` for the response frame with the same
+    /// correlation id.
+    async fn round_trip(
+        &self,
+        correlation_id: i32,
+        frame: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes> {
         let (tx, rx) = oneshot::channel();
         {
             let mut state = self.shared.state();
@@ -367,7 +418,7 @@ impl Link {
             state.waiting.insert(correlation_id, tx);
         }
         self.write(frame)?;
-        match tokio::time::timeout(self.request_timeout, rx).await {
+        match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(self.gone()),
             Err(_) => {
@@ -375,7 +426,7 @@ impl Link {
                 // since the broker (or the path to it) is evidently not keeping up.
                 let error = Error::Timeout {
                     what: format!("request to {}", self.shared.broker),
-                    after: self.request_timeout,
+                    after: timeout,
                 };
                 self.shared.fail(error.clone());
                 Err(error)

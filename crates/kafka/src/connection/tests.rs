@@ -47,6 +47,15 @@ where
     F: FnOnce(DuplexStream) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
+    connect_with(ConnectionConfig::default(), after).await
+}
+
+/// [`connect_to`] with a connection configuration.
+async fn connect_with<F, Fut>(config: ConnectionConfig, after: F) -> Connection
+where
+    F: FnOnce(DuplexStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
     let (client, mut server) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
         let (key, version, correlation_id) = read_request(&mut server).await;
@@ -67,9 +76,36 @@ where
         after(server).await;
     });
     let connector = Prepared(Mutex::new(Some(client)));
-    Connection::connect(&connector, "memory", 1, ConnectionConfig::default())
+    Connection::connect(&connector, "memory", 1, config)
         .await
         .unwrap()
+}
+
+/// Answers the Metadata request `correlation_id` (of `version`) with an empty response.
+async fn answer_metadata(
+    stream: &mut (impl AsyncWrite + Unpin),
+    correlation_id: i32,
+    version: i16,
+) {
+    let mut body = Vec::new();
+    ResponseHeader::default()
+        .with_correlation_id(correlation_id)
+        .encode(&mut body, 1)
+        .unwrap();
+    kafka_protocol::messages::MetadataResponse::default()
+        .encode(&mut body, version)
+        .unwrap();
+    write_frame(stream, &body).await;
+}
+
+/// A request timeout short enough to wait out in a test.
+const SHORT: Duration = Duration::from_millis(200);
+
+fn short_timeout() -> ConnectionConfig {
+    ConnectionConfig {
+        request_timeout: SHORT,
+        ..ConnectionConfig::default()
+    }
 }
 
 #[tokio::test]
@@ -217,15 +253,7 @@ async fn requests_without_response_do_not_wait() {
         let (_, _, unanswered) = read_request(&mut server).await;
         let (_, version, answered) = read_request(&mut server).await;
         assert_eq!(answered, unanswered + 1);
-        let mut body = Vec::new();
-        ResponseHeader::default()
-            .with_correlation_id(answered)
-            .encode(&mut body, 1)
-            .unwrap();
-        kafka_protocol::messages::MetadataResponse::default()
-            .encode(&mut body, version)
-            .unwrap();
-        write_frame(&mut server, &body).await;
+        answer_metadata(&mut server, answered, version).await;
         std::future::pending::<()>().await;
     })
     .await;
@@ -233,4 +261,76 @@ async fn requests_without_response_do_not_wait() {
     conn.send_without_response(&request).unwrap();
     let response = conn.send(&request).await.unwrap();
     assert!(response.brokers.is_empty());
+}
+
+#[tokio::test]
+async fn a_request_with_its_own_timeout_outlives_request_timeout() {
+    let (held, held_rx) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel::<()>();
+    let conn = connect_with(short_timeout(), |mut server| async move {
+        let (_, version, long) = read_request(&mut server).await;
+        let _ = held.send(());
+        // Requests sent while the long one waits are answered at once.
+        for _ in 0..2 {
+            let (_, version, short) = read_request(&mut server).await;
+            answer_metadata(&mut server, short, version).await;
+        }
+        let _ = release_rx.await;
+        answer_metadata(&mut server, long, version).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let request = MetadataRequest::default().with_topics(None);
+    let long = conn.send_with_timeout(&request, Duration::from_secs(60));
+    let others = async {
+        held_rx.await.unwrap();
+        conn.send(&request).await.unwrap();
+        // The point of the test is time passing: the long request is now older than the
+        // connection's request timeout.
+        tokio::time::sleep(SHORT * 2).await;
+        conn.send(&request).await.unwrap();
+        release.send(()).unwrap();
+    };
+    let (long, ()) = tokio::join!(long, others);
+    long.unwrap();
+    assert!(!conn.is_closed());
+}
+
+#[tokio::test]
+async fn a_timed_out_request_closes_the_connection_and_fails_the_rest() {
+    let conn = connect_with(short_timeout(), |mut server| async move {
+        read_request(&mut server).await;
+        read_request(&mut server).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let request = MetadataRequest::default().with_topics(None);
+    let (long, short) = tokio::join!(
+        conn.send_with_timeout(&request, Duration::from_secs(60)),
+        conn.send(&request),
+    );
+    assert!(
+        matches!(short, Err(Error::Timeout { after, .. }) if after == SHORT),
+        "{short:?}"
+    );
+    // The long request goes down with its connection, as in Java's client.
+    assert!(
+        matches!(long, Err(Error::Timeout { after, .. }) if after == SHORT),
+        "{long:?}"
+    );
+    assert!(conn.is_closed());
+
+    // Its own timeout closes the connection just the same.
+    let conn = connect_with(short_timeout(), |mut server| async move {
+        read_request(&mut server).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let own = SHORT * 2;
+    let long = conn.send_with_timeout(&request, own).await;
+    assert!(
+        matches!(long, Err(Error::Timeout { after, .. }) if after == own),
+        "{long:?}"
+    );
+    assert!(conn.is_closed());
 }

@@ -147,7 +147,8 @@ impl Consumer {
     }
 
     /// The offset of the next record [`Consumer::poll`] will return for `tp`, looking it up
-    /// first when the partition has none yet (as Java's `position` does).
+    /// first when the partition has none yet (as Java's `position` does). Fails with
+    /// [`Error::NoOffsetForPartition`] when there is none to look up (`auto.offset.reset=none`).
     pub async fn position(&self, tp: &TopicPartition) -> Result<i64> {
         loop {
             let mut notified = std::pin::pin!(self.shared.wake.notified());
@@ -218,9 +219,10 @@ impl Consumer {
 
     /// Waits up to `timeout` for records and returns at most `max.poll.records` of them, in
     /// offset order per partition. An empty batch means none arrived in time. Errors: a
-    /// partition without position under `auto.offset.reset=none` ([`Error::Config`] for that
-    /// key), an out-of-range position under `none` (`OffsetOutOfRange`), corrupt data, or a
-    /// non-retriable fetch error; retriable errors are retried in the background.
+    /// partition without position under `auto.offset.reset=none`
+    /// ([`Error::NoOffsetForPartition`]), an out-of-range position under `none`
+    /// (`OffsetOutOfRange`), corrupt data, or a non-retriable fetch error; retriable errors are
+    /// retried in the background.
     pub async fn poll(&self, timeout: Duration) -> Result<Vec<ConsumerRecord>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -347,8 +349,8 @@ impl Consumer {
 }
 
 fn no_offset(tp: &TopicPartition) -> Error {
-    Error::Config {
-        key: "auto.offset.reset".into(),
-        reason: format!("partition {tp} has no position and the policy is none: seek first"),
+    Error::NoOffsetForPartition {
+        topic: tp.topic.to_string(),
+        partition: tp.partition,
     }
 }

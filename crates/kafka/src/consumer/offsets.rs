@@ -162,9 +162,11 @@ pub(super) async fn reset(
 }
 
 /// The end of each partition as a Fetch answer reports it: the high watermark, or the last
-/// stable offset under `read_committed`. One Fetch per leader, sent for the record before the
-/// end ListOffsets gives and answered without waiting, so it carries at most a batch per
-/// partition. An empty partition (ListOffsets says 0) ends at 0.
+/// stable offset under `read_committed`. ListOffsets first finds a record near the end; then
+/// one Fetch per leader, sent for the record before that end and answered without waiting,
+/// carries at most a batch per partition and the true end. An empty partition (ListOffsets
+/// says 0) ends at 0. Both steps are retried together per the cluster's retry policy, so a
+/// topic without a leader yet is waited for up to `request.timeout.ms`, then reported.
 pub(super) async fn ends_from_fetch(
     cluster: &Cluster,
     isolation: IsolationLevel,
@@ -172,20 +174,23 @@ pub(super) async fn ends_from_fetch(
 ) -> Result<HashMap<TopicPartition, i64>> {
     let queries: Vec<(TopicPartition, i64)> =
         partitions.iter().map(|tp| (tp.clone(), LATEST)).collect();
-    let latest = list_offsets(cluster, isolation, &queries).await?;
     cluster
         .retry("Fetch for the end offsets", || async {
+            let latest = list_offsets_once(cluster, isolation, &queries).await?;
             let mut by_leader: BTreeMap<i32, BTreeMap<&str, Vec<FetchPartition>>> = BTreeMap::new();
             let mut ends = HashMap::new();
             for tp in partitions {
-                let latest = latest.get(tp).copied().flatten().map_or(0, |o| o.offset);
-                if latest == 0 {
+                // A partition left out of the answer is not known to be empty.
+                let latest = latest
+                    .get(tp)
+                    .ok_or_else(|| missing_answer("ListOffsets", tp))?
+                    .map_or(0, |o| o.offset);
+                if latest <= 0 {
                     ends.insert(tp.clone(), 0);
                     continue;
                 }
                 // Asking for the last record rather than the end: some brokers (the test
                 // broker) leave partitions without data out of the answer.
-                let offset = latest - 1;
                 let leader = cluster.leader_for(&tp.topic, tp.partition).await?;
                 by_leader
                     .entry(leader)
@@ -195,7 +200,7 @@ pub(super) async fn ends_from_fetch(
                     .push(
                         FetchPartition::default()
                             .with_partition(tp.partition)
-                            .with_fetch_offset(offset)
+                            .with_fetch_offset(latest - 1)
                             .with_partition_max_bytes(1),
                     );
             }
@@ -225,24 +230,53 @@ pub(super) async fn ends_from_fetch(
                 for topic in response.responses {
                     let name: std::sync::Arc<str> = topic.topic.0.as_str().into();
                     for p in topic.partitions {
-                        check(p.error_code, None)?;
-                        let end = match isolation {
-                            IsolationLevel::ReadCommitted if p.last_stable_offset >= 0 => {
-                                p.last_stable_offset
+                        let tp = TopicPartition::new(name.clone(), p.partition_index);
+                        let end = match KafkaCode::try_from_code(p.error_code) {
+                            // The record before the end is gone (deleted or past retention):
+                            // the partition is empty, and a broker that says so also answers
+                            // ListOffsets exactly, so its end is the one to trust.
+                            Some(KafkaCode::OffsetOutOfRange) => {
+                                latest
+                                    .get(&tp)
+                                    .copied()
+                                    .flatten()
+                                    .ok_or_else(|| missing_answer("ListOffsets", &tp))?
+                                    .offset
                             }
-                            _ => p.high_watermark,
+                            Some(code) => {
+                                return Err(Error::Kafka {
+                                    code,
+                                    message: Some(format!("Fetch for {tp}")),
+                                });
+                            }
+                            None => match isolation {
+                                IsolationLevel::ReadCommitted if p.last_stable_offset >= 0 => {
+                                    p.last_stable_offset
+                                }
+                                _ => p.high_watermark,
+                            },
                         };
-                        ends.insert(TopicPartition::new(name.clone(), p.partition_index), end);
+                        if end < 0 {
+                            return Err(Error::Protocol(format!(
+                                "Fetch answer for {tp} without an end offset"
+                            )));
+                        }
+                        ends.insert(tp, end);
                     }
                 }
             }
             match partitions.iter().find(|tp| !ends.contains_key(*tp)) {
-                Some(tp) => Err(Error::Kafka {
-                    code: KafkaCode::UnknownTopicOrPartition,
-                    message: Some(format!("no Fetch answer for {tp}")),
-                }),
+                Some(tp) => Err(missing_answer("Fetch", tp)),
                 None => Ok(ends),
             }
         })
         .await
+}
+
+/// A retriable error for a partition a broker left out of its answer.
+fn missing_answer(api: &str, tp: &TopicPartition) -> Error {
+    Error::Kafka {
+        code: KafkaCode::UnknownTopicOrPartition,
+        message: Some(format!("no {api} answer for {tp}")),
+    }
 }

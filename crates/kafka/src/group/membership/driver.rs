@@ -1,6 +1,7 @@
 //! The join/sync loop of a member: JoinGroup, the leader's assignment, SyncGroup, LeaveGroup.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
@@ -23,6 +24,9 @@ use crate::group::GroupError;
 
 /// Kafka truncates join and leave reasons to this many characters.
 const MAX_REASON: usize = 255;
+
+/// Added to the rebalance timeout to bound a JoinGroup (Java's `JOIN_GROUP_TIMEOUT_LAPSE`).
+const JOIN_TIMEOUT_MARGIN: Duration = Duration::from_secs(5);
 
 /// How to go on after a failed join attempt.
 enum Next {
@@ -190,10 +194,12 @@ impl Driver {
         self.state.send_modify(|s| s.phase = Phase::Preparing);
         tracing::info!(group = %self.config.group_id, member = %state.member_id, "(re-)joining group");
         // The coordinator holds a JoinGroup until every member has rejoined, up to the
-        // rebalance timeout; Java waits that long plus 5 s instead of `request.timeout.ms`.
-        // Connections have one timeout for all requests, so a rebalance slower than
-        // `request.timeout.ms` fails here (closing the connection) and is retried.
-        let response = connection.send_version(&request, version).await?;
+        // rebalance timeout, so it gets that long plus a margin, as in Java; other requests on
+        // the coordinator connection keep `request.timeout.ms`.
+        let timeout = join_timeout(connection.request_timeout(), self.config.rebalance_timeout);
+        let response = connection
+            .send_version_with_timeout(&request, version, timeout)
+            .await?;
         match KafkaCode::try_from_code(response.error_code) {
             None => {
                 let chosen = response.protocol_type.as_deref();
@@ -304,6 +310,8 @@ impl Driver {
             request.protocol_type = Some(StrBytes::from_string(self.protocol_type.clone()));
             request.protocol_name = sent.protocol.clone().map(StrBytes::from_string);
         }
+        // Java gives SyncGroup the plain `request.timeout.ms`: the coordinator answers it as
+        // soon as the leader's assignment is in.
         let response = connection.send_version(&request, version).await?;
         if let Some(code) = KafkaCode::try_from_code(response.error_code) {
             self.state.send_modify(|s| {
@@ -412,6 +420,28 @@ impl Driver {
     }
 }
 
+/// How long to wait for a JoinGroup answer: the rebalance timeout plus [`JOIN_TIMEOUT_MARGIN`]
+/// for small delays, and never less than `request.timeout.ms` (Java's `joinGroupTimeoutMs`).
+fn join_timeout(request_timeout: Duration, rebalance_timeout: Duration) -> Duration {
+    request_timeout.max(rebalance_timeout.saturating_add(JOIN_TIMEOUT_MARGIN))
+}
+
 fn truncate(reason: &str) -> StrBytes {
     StrBytes::from_string(reason.chars().take(MAX_REASON).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_timeout_is_the_rebalance_timeout_plus_five_seconds() {
+        let ms = Duration::from_millis;
+        assert_eq!(join_timeout(ms(30_000), ms(60_000)), ms(65_000));
+        assert_eq!(join_timeout(ms(30_000), ms(300_000)), ms(305_000));
+        // Never shorter than the request timeout.
+        assert_eq!(join_timeout(ms(40_000), ms(1_000)), ms(40_000));
+        // Java's rebalance timeout may be i32::MAX ms; nothing overflows.
+        assert_eq!(join_timeout(ms(1), Duration::MAX), Duration::MAX);
+    }
 }
