@@ -522,23 +522,6 @@ async fn slow_herders_time_out() {
 }
 
 #[tokio::test]
-async fn https_listeners_are_refused_by_name() {
-    let config = local_config(&[("listeners", "https://127.0.0.1:0")]);
-    let error = ferry_runtime::rest::RestServer::start(
-        config,
-        MemoryHerder::new(),
-        rest_support::no_plugins(),
-        rest_support::log_levels(),
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        error.to_string().contains("configuration listeners"),
-        "{error}"
-    );
-}
-
-#[tokio::test]
 async fn a_trailing_slash_is_ignored() {
     let (server, api) = start(MemoryHerder::new(), &[]).await;
     create(&api, "c").await;

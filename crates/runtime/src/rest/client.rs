@@ -1,16 +1,21 @@
 //! The HTTP client workers use to talk to each other, Java's `RestClient`: forwarded user requests
-//! and signed internal requests. Its errors carry the status Java's Connect would answer with.
+//! and signed internal requests, over http or https. Its errors carry the status Java's Connect
+//! would answer with.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderValue, Method, Request, header};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::config::RestConfig;
 use super::signature::{SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER, SignatureError};
+use super::ssl::SslConfig;
 use crate::herder::{ErrorMessage, RequestSignature};
 
 /// A worker's answer to a request that succeeded (2xx).
@@ -59,7 +64,13 @@ pub struct Signing<'a> {
     pub algorithm: &'a str,
 }
 
-/// An HTTP client for other workers' REST APIs.
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// An HTTP(S) client for other workers' REST APIs.
+///
+/// https URLs use the TLS settings of [`RestClient::from_config`] (the trust store, the host
+/// name check of `ssl.endpoint.identification.algorithm`), loaded on the first https request
+/// only, as Java loads them only for https URLs (KAFKA-14816).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), ferry_runtime::rest::RestClientError> {
@@ -74,7 +85,9 @@ pub struct Signing<'a> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct RestClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    http: Client<HttpConnector, Full<Bytes>>,
+    https: Arc<OnceLock<HttpsClient>>,
+    ssl: SslConfig,
     timeout: Duration,
 }
 
@@ -85,17 +98,59 @@ impl Default for RestClient {
 }
 
 impl RestClient {
-    /// A client whose requests time out after Java's REST request timeout (90 s).
+    /// A client whose requests time out after Java's REST request timeout (90 s), and whose
+    /// https requests trust the system's CA certificates.
     pub fn new() -> Self {
         Self::with_timeout(super::config::DEFAULT_REQUEST_TIMEOUT)
     }
 
     /// A client whose requests time out after `timeout`.
     pub fn with_timeout(timeout: Duration) -> Self {
+        Self::with_ssl(SslConfig::default(), timeout)
+    }
+
+    /// The client a worker with `config` uses: its request timeout, and for https its
+    /// `listeners.https.ssl.*` (else `ssl.*`) settings, as Java's `RestClient`.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use ferry_runtime::rest::{RestClient, RestConfig};
+    /// let props = HashMap::from([
+    ///     ("ssl.truststore.type".to_owned(), "PEM".to_owned()),
+    ///     ("ssl.truststore.location".to_owned(), "/etc/connect/ca.pem".to_owned()),
+    /// ]);
+    /// let client = RestClient::from_config(&RestConfig::from_props(&props).unwrap());
+    /// ```
+    pub fn from_config(config: &RestConfig) -> Self {
+        Self::with_ssl(config.ssl.clone(), config.request_timeout)
+    }
+
+    fn with_ssl(ssl: SslConfig, timeout: Duration) -> Self {
         Self {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            http: Client::builder(TokioExecutor::new()).build_http(),
+            https: Arc::new(OnceLock::new()),
+            ssl,
             timeout,
         }
+    }
+
+    /// The https client, built on first use; a failure is not kept, so a fixed trust store is
+    /// picked up by the next request.
+    fn https(&self) -> Result<&HttpsClient, RestClientError> {
+        if let Some(client) = self.https.get() {
+            return Ok(client);
+        }
+        let tls = self
+            .ssl
+            .client_config()
+            .map_err(|e| RestClientError::internal(format!("Failed to start RestClient: {e}")))?;
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls.as_ref().clone())
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(self.https.get_or_init(|| client))
     }
 
     /// Sends `body` (JSON) to `url` with `method`, passing on the caller's `Authorization`
@@ -134,12 +189,13 @@ impl RestClient {
         let io_error = |e: &dyn std::fmt::Display| {
             RestClientError::internal(format!("IO Error trying to forward REST request: {e}"))
         };
+        let sent = if request.uri().scheme_str() == Some("https") {
+            self.https()?.request(request)
+        } else {
+            self.http.request(request)
+        };
         let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| io_error(&e))?;
+            let response = sent.await.map_err(|e| io_error(&e))?;
             let status = response.status().as_u16();
             let body = response
                 .into_body()

@@ -1,13 +1,15 @@
 //! The REST server's worker properties, Java's `RestServerConfig`: `listeners`, `admin.listeners`,
 //! `rest.advertised.host.name` / `.port` / `.listener`, `access.control.allow.origin` /
-//! `.methods`, `response.http.headers.config`, and the topic-tracking switches the connectors
-//! resource obeys.
+//! `.methods`, `response.http.headers.config`, the topic-tracking switches the connectors
+//! resource obeys, and the TLS settings of https listeners (see [`SslConfig`]).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
 use ferry_connect::ConfigError;
+
+use super::ssl::{ADMIN_LISTENERS_HTTPS_PREFIX, LISTENERS_HTTPS_PREFIX, SslConfig};
 
 /// `listeners`.
 pub const LISTENERS_CONFIG: &str = "listeners";
@@ -204,6 +206,11 @@ pub struct RestConfig {
     pub request_timeout: Duration,
     /// How long `GET /health` waits.
     pub health_check_timeout: Duration,
+    /// TLS of the https `listeners` and of the client calling other workers
+    /// (`listeners.https.ssl.*`, else `ssl.*`).
+    pub ssl: SslConfig,
+    /// TLS of the https `admin.listeners` (`admin.listeners.https.ssl.*`, else `ssl.*`).
+    pub admin_ssl: SslConfig,
 }
 
 impl Default for RestConfig {
@@ -275,6 +282,8 @@ impl RestConfig {
             topic_tracking_reset_enabled: boolean(props, TOPIC_TRACKING_ALLOW_RESET_CONFIG)?,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             health_check_timeout: DEFAULT_HEALTH_CHECK_TIMEOUT,
+            ssl: SslConfig::from_props(props, LISTENERS_HTTPS_PREFIX),
+            admin_ssl: SslConfig::from_props(props, ADMIN_LISTENERS_HTTPS_PREFIX),
         })
     }
 

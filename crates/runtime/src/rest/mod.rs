@@ -15,6 +15,8 @@
 //! | `routes` | `rest.resources.*` |
 //! | `forward` | `HerderRequestHandler` |
 //! | `client` | `RestClient` |
+//! | [`ssl`] | `SSLUtils` |
+//! | `https` | Jetty's `SslConnectionFactory` |
 //! | [`signature`] | `InternalRequestSignature` |
 //! | `logging` | `Loggers` |
 //! | `filters` | Jetty's `CrossOriginFilter` and `HeaderFilter` |
@@ -24,13 +26,16 @@ pub mod config;
 mod error;
 mod filters;
 mod forward;
+mod https;
 mod logging;
 mod request;
 mod routes;
 mod server;
 pub mod signature;
+pub mod ssl;
 
 pub use client::{RestClient, RestClientError, RestResponse, Signing};
 pub use config::{HeaderAction, HeaderRule, Listener, Protocol, RestConfig};
 pub use logging::{InvalidLogLevel, LogLevel, LogLevels, ROOT_LOGGER, TracingLogLevels};
 pub use server::{RestError, RestListeners, RestServer};
+pub use ssl::SslConfig;

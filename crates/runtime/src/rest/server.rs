@@ -13,6 +13,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::{Router, ServiceExt};
 use ferry_connect::ConfigError;
 use ferry_connect::plugin::PluginRegistry;
+use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -22,8 +23,10 @@ use super::client::RestClient;
 use super::config::{Listener, Protocol, RestConfig};
 use super::error::ApiError;
 use super::filters;
+use super::https::HttpsListener;
 use super::logging::LogLevels;
 use super::routes;
+use super::ssl::SslConfig;
 use crate::herder::{Herder, HerderError, HerderResult};
 
 /// Why the REST server could not start.
@@ -94,9 +97,17 @@ impl AppState {
 #[derive(Debug)]
 pub struct RestListeners {
     config: RestConfig,
-    main: Vec<TcpListener>,
-    admin: Vec<TcpListener>,
+    main: Vec<Bound>,
+    admin: Vec<Bound>,
     addresses: Addresses,
+}
+
+/// A bound listener, with its TLS settings when it is an https one.
+#[derive(Debug)]
+struct Bound {
+    tcp: TcpListener,
+    local: SocketAddr,
+    tls: Option<Arc<ServerConfig>>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,38 +120,32 @@ struct Addresses {
 
 impl RestListeners {
     /// Binds every listener of `config` (nothing is served until [`RestListeners::serve`]).
+    ///
+    /// https listeners load their key store (and trust store) here, so a bad one stops the
+    /// worker at start-up, as Jetty's does.
     pub async fn bind(config: RestConfig) -> Result<Self, RestError> {
         let admin_listeners = config.admin_listeners.clone().unwrap_or_default();
-        for listener in config.listeners.iter().chain(&admin_listeners) {
-            if listener.protocol == Protocol::Https {
-                return Err(ConfigError::invalid(
-                    "listeners",
-                    listener,
-                    Some("HTTPS listeners are not supported by this version of Ferry"),
-                )
-                .into());
-            }
-        }
-        let mut main = Vec::new();
-        for listener in &config.listeners {
-            main.push(bind(listener).await?);
-        }
-        let mut admin = Vec::new();
-        for listener in &admin_listeners {
-            admin.push(bind(listener).await?);
-        }
-        let local = local_addrs(&main, &config.listeners)?;
-        let admin_local = local_addrs(&admin, &admin_listeners)?;
+        let main = bind_all(&config.listeners, &config.ssl).await?;
+        let admin = bind_all(&admin_listeners, &config.admin_ssl).await?;
+        let local: Vec<SocketAddr> = main.iter().map(|b| b.local).collect();
+        let admin_local: Vec<SocketAddr> = admin.iter().map(|b| b.local).collect();
         let advertised_url = advertised_url(&config, &local);
         let admin_url = match &config.admin_listeners {
             None => Some(advertised_url.clone()),
-            Some(_) => admin_local.first().map(|addr| {
-                format!(
-                    "http://{}:{}/",
-                    url_host(&server_uri_host(&config)),
-                    addr.port()
-                )
-            }),
+            // Java takes the scheme from the first main listener (Jetty's server URI), which
+            // names an https admin listener http; the admin listener's own scheme is the one
+            // that reaches it.
+            Some(_) => admin_listeners
+                .first()
+                .zip(admin_local.first())
+                .map(|(l, addr)| {
+                    format!(
+                        "{}://{}:{}/",
+                        l.protocol.scheme(),
+                        url_host(&server_uri_host(&config)),
+                        addr.port()
+                    )
+                }),
         };
         let addresses = Addresses {
             advertised_url,
@@ -191,7 +196,7 @@ impl RestListeners {
             herder,
             plugins,
             loggers,
-            client: RestClient::with_timeout(self.config.request_timeout),
+            client: RestClient::from_config(&self.config),
             config: self.config,
         }));
         let main_app = main_router(state.clone(), with_admin);
@@ -287,20 +292,27 @@ impl RestServer {
     }
 }
 
-fn local_addrs(
-    bound: &[TcpListener],
-    listeners: &[Listener],
-) -> Result<Vec<SocketAddr>, RestError> {
-    bound
-        .iter()
-        .zip(listeners)
-        .map(|(l, listener)| {
-            l.local_addr().map_err(|source| RestError::Bind {
-                listener: listener.to_string(),
-                source,
-            })
-        })
-        .collect()
+/// Binds `listeners`, loading the TLS settings once if any of them is https.
+async fn bind_all(listeners: &[Listener], ssl: &SslConfig) -> Result<Vec<Bound>, RestError> {
+    let tls = if listeners.iter().any(|l| l.protocol == Protocol::Https) {
+        Some(ssl.server_config()?)
+    } else {
+        None
+    };
+    let mut bound = Vec::new();
+    for listener in listeners {
+        let tcp = bind(listener).await?;
+        let local = tcp.local_addr().map_err(|source| RestError::Bind {
+            listener: listener.to_string(),
+            source,
+        })?;
+        bound.push(Bound {
+            tcp,
+            local,
+            tls: tls.clone().filter(|_| listener.protocol == Protocol::Https),
+        });
+    }
+    Ok(bound)
 }
 
 /// `host:port` of an advertised URL (`scheme://host:port/`).
@@ -362,7 +374,22 @@ fn strip_trailing_slash(mut request: Request) -> Request {
     request
 }
 
-fn serve(listener: TcpListener, app: Router, mut signal: watch::Receiver<bool>) -> JoinHandle<()> {
+fn serve(bound: Bound, app: Router, signal: watch::Receiver<bool>) -> JoinHandle<()> {
+    match bound.tls {
+        None => serve_on(bound.tcp, app, signal),
+        Some(config) => serve_on(
+            HttpsListener::new(bound.tcp, bound.local, config),
+            app,
+            signal,
+        ),
+    }
+}
+
+fn serve_on<L>(listener: L, app: Router, mut signal: watch::Receiver<bool>) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let service = tower::service_fn(move |request: Request| {
         let app = app.clone();
         async move {
