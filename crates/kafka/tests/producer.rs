@@ -8,7 +8,7 @@ use bytes::Bytes;
 use ferry_kafka::producer::partitioner::partition_for_key;
 use ferry_kafka::producer::{Producer, ProducerRecord};
 use ferry_kafka::{Error, KafkaCode};
-use producer_support::{create_topic, hex, producer, read_all};
+use producer_support::{assert_exactly_once, create_topic, hex, numbered, producer, read_all};
 
 #[tokio::test]
 async fn librdkafka_reads_back_every_field_and_partitions_agree() {
@@ -106,6 +106,38 @@ async fn every_compression_type_is_read_by_librdkafka() {
     }
 }
 
+/// Five small compressed batches in flight per partition: the broker must receive them in
+/// sequence order (a reordered write is answered OUT_OF_ORDER_SEQUENCE_NUMBER).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_idempotent_batches_arrive_in_order() {
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    let bootstrap = broker.bootstrap();
+    create_topic(&bootstrap, "pipelined", 2).await;
+    let producer = producer(
+        &bootstrap,
+        &[
+            ("compression.type", "zstd"),
+            ("batch.size", "2048"),
+            ("linger.ms", "1"),
+        ],
+    );
+    let count = 20_000;
+    let mut deliveries = Vec::new();
+    for n in 0..count {
+        deliveries.push(
+            producer
+                .send(numbered("pipelined", n).with_partition(0))
+                .await
+                .unwrap(),
+        );
+    }
+    for delivery in deliveries {
+        delivery.await.unwrap();
+    }
+    producer.close().await;
+    assert_exactly_once(&bootstrap, "pipelined", count).await;
+}
+
 #[tokio::test]
 async fn acks_zero_one_and_all_deliver() {
     let broker = ferry_testkit::Cluster::start().await.unwrap();
@@ -200,6 +232,11 @@ async fn explicit_partitions_and_sticky_spreading() {
         "{switches} switches: {partitions:?}"
     );
 
+    let negative = ProducerRecord::new("placed", Bytes::new()).with_partition(-1);
+    assert!(matches!(
+        producer.send(negative).await.unwrap_err(),
+        Error::InvalidRequest(_)
+    ));
     let missing = ProducerRecord::new("placed", Bytes::new()).with_partition(9);
     assert!(matches!(
         producer.send(missing).await.unwrap_err(),
@@ -229,9 +266,10 @@ async fn flush_sends_without_waiting_for_linger() {
     let shared = producer.clone();
     let second = tokio::spawn(async move {
         let record = ProducerRecord::new("flushed", Bytes::from_static(b"later"));
-        shared.send(record).await.unwrap().await.unwrap()
+        let delivery = shared.send(record).await.unwrap();
+        shared.flush().await;
+        delivery.await.unwrap()
     });
-    producer.flush().await;
     assert_eq!(second.await.unwrap().offset, 1);
     let closed = producer.clone();
     producer.close().await;

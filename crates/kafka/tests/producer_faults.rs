@@ -5,10 +5,9 @@ mod producer_support;
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use ferry_kafka::producer::{DeliveryFuture, Producer, ProducerRecord};
+use ferry_kafka::producer::{DeliveryFuture, Producer};
 use ferry_testkit::{FaultProxy, free_port};
-use producer_support::{create_topic, producer, read_all};
+use producer_support::{assert_exactly_once, create_topic, numbered, producer};
 
 async fn proxied() -> (ferry_testkit::Cluster, FaultProxy) {
     let port = free_port().unwrap();
@@ -25,41 +24,6 @@ const FAST_FAILURE: [(&str, &str); 4] = [
     ("reconnect.backoff.ms", "20"),
     ("linger.ms", "2"),
 ];
-
-fn numbered(topic: &str, n: u32) -> ProducerRecord {
-    ProducerRecord::new(
-        topic.to_owned(),
-        Bytes::from(format!("{n:08}-{}", "y".repeat(200))),
-    )
-}
-
-/// Checks that librdkafka reads `0..count` exactly once each, in order per partition.
-async fn assert_exactly_once(bootstrap: &str, topic: &str, count: u32) {
-    let read = read_all(bootstrap, topic).await;
-    let numbers: Vec<u32> = read
-        .iter()
-        .map(|r| {
-            let value = r.value.as_deref().unwrap();
-            let digits = String::from_utf8(
-                (0..16)
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&value[i..i + 2], 16).unwrap())
-                    .collect(),
-            )
-            .unwrap();
-            digits.parse().unwrap()
-        })
-        .collect();
-    let mut seen = vec![0u32; count as usize];
-    for n in &numbers {
-        seen[*n as usize] += 1;
-    }
-    let missing = seen.iter().filter(|c| **c == 0).count();
-    let duplicated = seen.iter().filter(|c| **c > 1).count();
-    assert_eq!((missing, duplicated), (0, 0), "records missing, duplicated");
-    let out_of_order = numbers.windows(2).position(|w| w[1] != w[0] + 1);
-    assert_eq!(out_of_order, None, "records out of order");
-}
 
 async fn await_all(deliveries: Vec<DeliveryFuture>) {
     for delivery in deliveries {

@@ -41,6 +41,8 @@ pub(crate) struct State {
     pub(crate) metadata_running: bool,
     pub(crate) init_running: bool,
     metadata_seen: Option<Instant>,
+    /// Where the next drain starts visiting partitions.
+    drain_start: usize,
 }
 
 #[derive(Debug)]
@@ -418,67 +420,81 @@ impl State {
         out: &mut Drained,
     ) {
         let mut requests: HashMap<i32, (usize, Vec<Sent>)> = HashMap::new();
-        for (name, topic) in &mut self.topics {
-            for (p, ps) in topic.partitions.iter_mut().enumerate() {
-                let Some(head) = ps.queue.front() else {
-                    continue;
-                };
-                if let Some(at) = ps.retry_at.filter(|at| *at > now) {
-                    out.next_check = Some(out.next_check.map_or(at, |t| t.min(at)));
-                    continue;
-                }
-                // A retried batch goes out alone, after every earlier one has been answered,
-                // so that the broker sees sequences in order.
-                if (head.sequence.is_some() && ps.in_flight > 0)
-                    || ps.in_flight >= config.max_in_flight
-                {
-                    continue;
-                }
-                let partition = p as i32;
-                let leader = metadata
-                    .partition(name.as_str(), partition)
-                    .map_or(-1, |m| m.leader);
-                if leader < 0 {
-                    out.need_metadata = true;
-                    continue;
-                }
-                let busy = self.requests_in_flight.get(&leader).copied().unwrap_or(0);
-                let (size, batches) = match requests.get_mut(&leader) {
-                    Some(entry) => entry,
-                    None if busy >= config.max_in_flight => continue,
-                    None => requests.entry(leader).or_default(),
-                };
-                if !batches.is_empty() && *size + head.size > config.max_request_size {
-                    continue;
-                }
-                let mut batch = ps.queue.pop_front().expect("checked above");
-                ps.retry_at = None;
-                let stamp = match (idempotent, self.producer) {
-                    (true, Some((producer_id, producer_epoch))) => {
-                        let base_sequence = *batch.sequence.get_or_insert_with(|| {
-                            let s = ps.next_sequence;
-                            ps.next_sequence = increment_sequence(s, batch.count);
-                            s
-                        });
-                        Stamp {
-                            producer_id,
-                            producer_epoch,
-                            base_sequence,
-                        }
+        // Partitions are visited from the first one left out of a full request last time, so
+        // that a request limited by max.request.size does not always serve the same ones.
+        let total: usize = self.topics.values().map(|t| t.partitions.len()).sum();
+        let start = self.drain_start.min(total);
+        let mut left_out = None;
+        for from_start in [true, false] {
+            let mut index = 0;
+            for (name, topic) in &mut self.topics {
+                for (p, ps) in topic.partitions.iter_mut().enumerate() {
+                    index += 1;
+                    if (index > start) != from_start {
+                        continue;
                     }
-                    _ => Stamp::NONE,
-                };
-                ps.in_flight += 1;
-                *size += batch.size;
-                batches.push(Sent {
-                    topic: name.clone(),
-                    topic_id: topic.id,
-                    partition,
-                    stamp,
-                    batch,
-                });
+                    let Some(head) = ps.queue.front() else {
+                        continue;
+                    };
+                    if let Some(at) = ps.retry_at.filter(|at| *at > now) {
+                        out.next_check = Some(out.next_check.map_or(at, |t| t.min(at)));
+                        continue;
+                    }
+                    // A retried batch goes out alone, after every earlier one has been answered,
+                    // so that the broker sees sequences in order.
+                    if (head.sequence.is_some() && ps.in_flight > 0)
+                        || ps.in_flight >= config.max_in_flight
+                    {
+                        continue;
+                    }
+                    let partition = p as i32;
+                    let leader = metadata
+                        .partition(name.as_str(), partition)
+                        .map_or(-1, |m| m.leader);
+                    if leader < 0 {
+                        out.need_metadata = true;
+                        continue;
+                    }
+                    let busy = self.requests_in_flight.get(&leader).copied().unwrap_or(0);
+                    let (size, batches) = match requests.get_mut(&leader) {
+                        Some(entry) => entry,
+                        None if busy >= config.max_in_flight => continue,
+                        None => requests.entry(leader).or_default(),
+                    };
+                    if !batches.is_empty() && *size + head.size > config.max_request_size {
+                        left_out.get_or_insert(index - 1);
+                        continue;
+                    }
+                    let mut batch = ps.queue.pop_front().expect("checked above");
+                    ps.retry_at = None;
+                    let stamp = match (idempotent, self.producer) {
+                        (true, Some((producer_id, producer_epoch))) => {
+                            let base_sequence = *batch.sequence.get_or_insert_with(|| {
+                                let s = ps.next_sequence;
+                                ps.next_sequence = increment_sequence(s, batch.count);
+                                s
+                            });
+                            Stamp {
+                                producer_id,
+                                producer_epoch,
+                                base_sequence,
+                            }
+                        }
+                        _ => Stamp::NONE,
+                    };
+                    ps.in_flight += 1;
+                    *size += batch.size;
+                    batches.push(Sent {
+                        topic: name.clone(),
+                        topic_id: topic.id,
+                        partition,
+                        stamp,
+                        batch,
+                    });
+                }
             }
         }
+        self.drain_start = left_out.unwrap_or(0);
         for (broker, (_, batches)) in requests {
             *self.requests_in_flight.entry(broker).or_default() += 1;
             out.requests.push((broker, batches));

@@ -217,11 +217,17 @@ impl Producer {
     ///
     /// Errors here: the record is larger than `max.request.size` or `buffer.memory`
     /// ([`KafkaCode::MessageTooLarge`]), the topic or partition did not appear within
-    /// `max.block.ms`, no memory became free in time ([`Error::Timeout`]), or the producer
-    /// is closed.
+    /// `max.block.ms`, no memory became free in time ([`Error::Timeout`]), a negative
+    /// partition or timestamp, or the producer is closed ([`Error::InvalidRequest`]).
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
         let start = Instant::now();
         let config = &self.shared.config;
+        if let Some(p) = record.partition.filter(|p| *p < 0) {
+            return Err(Error::InvalidRequest(format!("invalid partition {p}")));
+        }
+        if let Some(t) = record.timestamp.filter(|t| *t < 0) {
+            return Err(Error::InvalidRequest(format!("invalid timestamp {t}")));
+        }
         let size = batch::record_size_bound(
             record.key.as_deref(),
             record.value.as_deref(),

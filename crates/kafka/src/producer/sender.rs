@@ -1,9 +1,16 @@
-//! The sender: one task per producer that closes lingering batches, groups ready batches by
-//! partition leader into Produce requests (one per broker, several in flight), and books the
-//! answers: completion, ordered retries, producer ids and metadata refreshes.
+//! The sender: one task per producer that closes lingering batches and groups ready batches by
+//! partition leader into Produce requests, and one task per broker that encodes (compresses)
+//! and writes that broker's requests in order, several in flight; the answers are booked as
+//! they come: completion, ordered retries, producer ids and metadata refreshes.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
+
+use tokio::sync::mpsc;
 
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{InitProducerIdRequest, ProduceRequest, ProduceResponse, TopicName};
@@ -11,12 +18,14 @@ use kafka_protocol::messages::{InitProducerIdRequest, ProduceRequest, ProduceRes
 use super::Shared;
 use super::accumulator::{Completed, Sent};
 use super::config::Acks;
+use crate::cluster::ExponentialBackoff;
 use crate::error::{Error, Result, check};
 
 /// Java's default `transaction.timeout.ms`, sent with InitProducerId as Java does.
 const TRANSACTION_TIMEOUT_MS: i32 = 60_000;
 
 pub(crate) async fn run(shared: Arc<Shared>) {
+    let mut brokers: HashMap<i32, mpsc::UnboundedSender<Vec<Sent>>> = HashMap::new();
     loop {
         let notified = shared.wake.notified();
         tokio::pin!(notified);
@@ -34,7 +43,13 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             spawn_init_producer_id(&shared);
         }
         for (broker, batches) in drained.requests {
-            tokio::spawn(send_request(shared.clone(), broker, batches));
+            let queue = brokers.entry(broker).or_insert_with(|| {
+                let (queue, requests) = mpsc::unbounded_channel();
+                tokio::spawn(broker_sender(shared.clone(), broker, requests));
+                queue
+            });
+            // The broker task ends only when its queue is dropped, below.
+            let _ = queue.send(batches);
         }
         if drained.finished {
             return;
@@ -125,8 +140,21 @@ async fn init_producer_id(shared: &Shared) -> Result<(i64, i16)> {
     Ok((response.producer_id.0, response.producer_epoch))
 }
 
-/// Sends one Produce request with `batches` to `broker` and books the outcome of each batch.
-async fn send_request(shared: Arc<Shared>, broker: i32, mut batches: Vec<Sent>) {
+/// Writes the requests for `broker` in the order the sender drained them, so that the broker
+/// receives each partition's batches in sequence order.
+async fn broker_sender(
+    shared: Arc<Shared>,
+    broker: i32,
+    mut requests: mpsc::UnboundedReceiver<Vec<Sent>>,
+) {
+    while let Some(batches) = requests.recv().await {
+        send_request(&shared, broker, batches).await;
+    }
+}
+
+/// Encodes and writes one Produce request; its answer is booked by a task of its own so that
+/// the next request can go out meanwhile.
+async fn send_request(shared: &Arc<Shared>, broker: i32, mut batches: Vec<Sent>) {
     let config = &shared.config;
     let mut topic_data: Vec<TopicProduceData> = Vec::new();
     let mut outcomes: Vec<Option<Result<(i64, i64)>>> = Vec::with_capacity(batches.len());
@@ -157,7 +185,46 @@ async fn send_request(shared: Arc<Shared>, broker: i32, mut batches: Vec<Sent>) 
             i32::try_from(shared.cluster.config().request_timeout.as_millis()).unwrap_or(i32::MAX),
         )
         .with_topic_data(topic_data);
-    let answer = produce(&shared, broker, &request).await;
+    let connection = match shared.cluster.connection(broker).await {
+        Ok(connection) => connection,
+        Err(error) => return book(shared, broker, batches, outcomes, Err(error)),
+    };
+    if config.acks == Acks::None {
+        let written = connection.send_without_response(&request).map(|()| None);
+        return book(shared, broker, batches, outcomes, written);
+    }
+    let mut answer = Box::pin(async move { connection.send(&request).await });
+    // `Connection::send` queues its request when first polled: polling it here, before the
+    // next request's, keeps the order. The answer is awaited elsewhere.
+    match poll_once(&mut answer).await {
+        Some(answer) => book(shared, broker, batches, outcomes, answer.map(Some)),
+        None => {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let answer = answer.await.map(Some);
+                book(&shared, broker, batches, outcomes, answer);
+            });
+        }
+    }
+}
+
+/// Polls `future` once.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> Option<F::Output> {
+    std::future::poll_fn(|cx| match Pin::new(&mut *future).poll(cx) {
+        Poll::Ready(output) => Poll::Ready(Some(output)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+/// Records the outcome of every batch of one request (`None`: `acks=0`, no answer).
+fn book(
+    shared: &Shared,
+    broker: i32,
+    batches: Vec<Sent>,
+    mut outcomes: Vec<Option<Result<(i64, i64)>>>,
+    answer: Result<Option<ProduceResponse>>,
+) {
     for (sent, outcome) in batches.iter().zip(outcomes.iter_mut()) {
         if outcome.is_none() {
             *outcome = Some(match &answer {
@@ -167,35 +234,19 @@ async fn send_request(shared: Arc<Shared>, broker: i32, mut batches: Vec<Sent>) 
             });
         }
     }
-    let backoff = crate::cluster::ExponentialBackoff::new(
-        shared.cluster.config().retry_backoff,
-        shared.cluster.config().retry_backoff_max,
-    );
+    let cluster = shared.cluster.config();
+    let backoff = ExponentialBackoff::new(cluster.retry_backoff, cluster.retry_backoff_max);
     let mut completed = Completed::default();
     {
         let mut state = shared.state();
         for (sent, outcome) in batches.into_iter().zip(outcomes) {
             let outcome = outcome.expect("every batch has an outcome");
-            state.complete(config, &backoff, sent, outcome, &mut completed);
+            state.complete(&shared.config, &backoff, sent, outcome, &mut completed);
         }
         state.request_done(broker);
     }
     shared.release(completed.released);
     shared.wake.notify_one();
-}
-
-/// Sends the request; `None` for `acks=0`, which has no answer.
-async fn produce(
-    shared: &Shared,
-    broker: i32,
-    request: &ProduceRequest,
-) -> Result<Option<ProduceResponse>> {
-    let connection = shared.cluster.connection(broker).await?;
-    if shared.config.acks == Acks::None {
-        connection.send_without_response(request)?;
-        return Ok(None);
-    }
-    connection.send(request).await.map(Some)
 }
 
 fn partition_outcome(response: &ProduceResponse, sent: &Sent) -> Result<(i64, i64)> {

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 //! the independent client.
 
-use ferry_kafka::producer::Producer;
+use bytes::Bytes;
+use ferry_kafka::producer::{Producer, ProducerRecord};
 use ferry_kafka::{ClientConfig, Cluster};
 
 /// A producer on its own cluster handle, with `extra` settings.
@@ -157,4 +158,40 @@ pub async fn rdkafka_partitions(
         .collect();
     assert_eq!(pairs.len(), keys.len());
     pairs
+}
+
+/// Record `n` of a numbered sequence: its value starts with `n` in eight digits.
+pub fn numbered(topic: &str, n: u32) -> ProducerRecord {
+    ProducerRecord::new(
+        topic.to_owned(),
+        Bytes::from(format!("{n:08}-{}", "y".repeat(200))),
+    )
+}
+
+/// Checks that librdkafka reads `0..count` exactly once each, in order per partition.
+pub async fn assert_exactly_once(bootstrap: &str, topic: &str, count: u32) {
+    let read = read_all(bootstrap, topic).await;
+    let numbers: Vec<u32> = read
+        .iter()
+        .map(|r| {
+            let value = r.value.as_deref().unwrap();
+            let digits = String::from_utf8(
+                (0..16)
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&value[i..i + 2], 16).unwrap())
+                    .collect(),
+            )
+            .unwrap();
+            digits.parse().unwrap()
+        })
+        .collect();
+    let mut seen = vec![0u32; count as usize];
+    for n in &numbers {
+        seen[*n as usize] += 1;
+    }
+    let missing = seen.iter().filter(|c| **c == 0).count();
+    let duplicated = seen.iter().filter(|c| **c > 1).count();
+    assert_eq!((missing, duplicated), (0, 0), "records missing, duplicated");
+    let out_of_order = numbers.windows(2).position(|w| w[1] != w[0] + 1);
+    assert_eq!(out_of_order, None, "records out of order");
 }

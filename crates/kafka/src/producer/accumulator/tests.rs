@@ -204,6 +204,33 @@ async fn batches_expire_after_the_delivery_timeout() {
 }
 
 #[test]
+fn a_full_request_does_not_starve_the_partitions_left_out() {
+    let meta = metadata();
+    let mut state = state(&meta);
+    let config = ProducerConfig {
+        max_request_size: 100, // one batch per request
+        ..config()
+    };
+    for partition in [0, 1, 0, 1] {
+        let record = ProducerRecord::new("t", Bytes::from_static(b"v")).with_partition(partition);
+        let _ = state.append(&config, &record, 0, 10).unwrap();
+    }
+    let mut served = Vec::new();
+    for _ in 0..2 {
+        let drained = state.drain(&config, &meta, Instant::now(), false);
+        served.extend(
+            drained
+                .requests
+                .iter()
+                .flat_map(|(_, b)| b)
+                .map(|s| s.partition),
+        );
+    }
+    served.sort_unstable();
+    assert_eq!(served, [0, 1]);
+}
+
+#[test]
 fn sequences_wrap_like_javas() {
     assert_eq!(increment_sequence(0, 5), 5);
     assert_eq!(increment_sequence(i32::MAX - 1, 1), i32::MAX);
