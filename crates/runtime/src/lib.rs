@@ -8,8 +8,8 @@ pub mod errors;
 pub mod herder;
 pub mod rest;
 pub mod storage;
+mod task_id;
 pub mod transforms;
 pub mod worker;
-mod task_id;
 
 pub use task_id::ConnectorTaskId;

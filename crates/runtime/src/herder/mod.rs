@@ -11,9 +11,8 @@ use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};
 use crate::ConnectorTaskId;
 pub use entities::{
     ActiveTopicsInfo, ConfigMap, ConnectorInfo, ConnectorOffsets, ConnectorState,
-    ConnectorStateInfo, ConnectorType, Created, CreateConnectorRequest, ErrorMessage,
-    InitialState, LoggerLevel, Message, RestartRequest, ServerInfo, TargetState, TaskInfo,
-    TaskState,
+    ConnectorStateInfo, ConnectorType, CreateConnectorRequest, Created, ErrorMessage, InitialState,
+    LoggerLevel, Message, RestartRequest, ServerInfo, TargetState, TaskInfo, TaskState,
 };
 
 /// Why a herder request failed; each kind maps to the HTTP status Java's Connect answers with.

@@ -22,8 +22,13 @@ use crate::ConnectorTaskId;
 use crate::storage::offsets::{OffsetStorageWriter, connector_offsets};
 use crate::worker::{
     CONNECTOR_CLASS_CONFIG, NAME_CONFIG, State, Status, TASKS_MAX_CONFIG, Worker,
-    add_sink_topic_errors, connector_config_def,
+    add_sink_topic_errors, connector_config_def, sink_offsets,
 };
+
+/// The answer to a successful `PATCH /connectors/NAME/offsets`.
+const ALTERED: &str = "The offsets for this connector have been altered successfully";
+/// The answer to a successful `DELETE /connectors/NAME/offsets`.
+const RESET: &str = "The offsets for this connector have been reset successfully";
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -555,9 +560,12 @@ impl Herder for StandaloneHerder {
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let entry = self.entry(name).await?;
         if self.kind(&entry.config) == ConnectorType::Sink {
-            return Err(HerderError::Unsupported(
-                "Reading the offsets of sink connectors is not supported by this version of Ferry's standalone mode".into(),
-            ));
+            let config = hash(&entry.config);
+            let admin = sink_offsets::sink_admin(self.worker.config(), name, &config)?;
+            let group = sink_offsets::consumer_group_id(name, &config);
+            return Ok(ConnectorOffsets {
+                offsets: sink_offsets::read_sink_offsets(&admin, &group).await?,
+            });
         }
         let offsets = connector_offsets(&**self.worker.offsets(), name)
             .await
@@ -579,10 +587,16 @@ impl Herder for StandaloneHerder {
         offsets: ConnectorOffsets,
     ) -> HerderResult<Message> {
         let entry = self.require_stopped(name).await?;
-        if self.kind(&entry.config) != ConnectorType::Source {
-            return Err(HerderError::Unsupported(
-                "Altering the offsets of sink connectors is not supported by this version of Ferry's standalone mode".into(),
-            ));
+        if self.kind(&entry.config) == ConnectorType::Sink {
+            let parsed = sink_offsets::parse_sink_offsets(&offsets.offsets)
+                .map_err(HerderError::BadRequest)?;
+            let config = hash(&entry.config);
+            let admin = sink_offsets::sink_admin(self.worker.config(), name, &config)?;
+            let group = sink_offsets::consumer_group_id(name, &config);
+            sink_offsets::alter_sink_offsets(&admin, &group, parsed).await?;
+            return Ok(Message {
+                message: ALTERED.into(),
+            });
         }
         let changes: Vec<(Map<String, Value>, Option<Map<String, Value>>)> = offsets
             .offsets
@@ -594,16 +608,27 @@ impl Herder for StandaloneHerder {
             .await
             .map_err(internal)?;
         Ok(Message {
-            message: "The offsets for this connector have been altered successfully".into(),
+            message: ALTERED.into(),
         })
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
         let entry = self.require_stopped(name).await?;
-        if self.kind(&entry.config) != ConnectorType::Source {
-            return Err(HerderError::Unsupported(
-                "Resetting the offsets of sink connectors is not supported by this version of Ferry's standalone mode".into(),
-            ));
+        if self.kind(&entry.config) == ConnectorType::Sink {
+            let config = hash(&entry.config);
+            let admin = sink_offsets::sink_admin(self.worker.config(), name, &config)?;
+            let group = sink_offsets::consumer_group_id(name, &config);
+            let resets = sink_offsets::parse_sink_offsets(
+                &sink_offsets::read_sink_offsets(&admin, &group).await?,
+            )
+            .map_err(HerderError::Internal)?
+            .into_iter()
+            .map(|(tp, _)| (tp, None))
+            .collect();
+            sink_offsets::alter_sink_offsets(&admin, &group, resets).await?;
+            return Ok(Message {
+                message: RESET.into(),
+            });
         }
         let existing = connector_offsets(&**self.worker.offsets(), name)
             .await
@@ -617,7 +642,7 @@ impl Herder for StandaloneHerder {
             .await
             .map_err(internal)?;
         Ok(Message {
-            message: "The offsets for this connector have been reset successfully".into(),
+            message: RESET.into(),
         })
     }
 

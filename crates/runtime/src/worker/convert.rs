@@ -94,7 +94,8 @@ impl TaskConverters {
             .ok_or_else(|| missing("header.converter", &header_class))?;
         header.configure(&header_settings)?;
         // Error reports name the class as Java does: fully qualified, even when an alias was used.
-        let qualified = |class: String| plugins.resolve(&class).map_or(class.clone(), str::to_owned);
+        let qualified =
+            |class: String| plugins.resolve(&class).map_or(class.clone(), str::to_owned);
         Ok(Self {
             key,
             value,

@@ -11,12 +11,14 @@
 //! | `source` | `WorkerSourceTask` |
 //! | `submitted` | `SubmittedRecords` |
 //! | `sink` | `WorkerSinkTask` |
+//! | [`sink_offsets`] | `SinkUtils`, the sink side of the offsets API |
 
 mod config;
 mod connector;
 mod connector_config;
 mod convert;
 mod sink;
+pub mod sink_offsets;
 mod source;
 mod status;
 mod submitted;
@@ -71,7 +73,7 @@ pub struct Worker {
     plugins: Arc<PluginRegistry>,
     offsets: Arc<dyn OffsetBackingStore>,
     status: Arc<dyn StatusBackingStore>,
-    worker_id: std::sync::RwLock<String>,
+    worker_id: String,
     connectors: Mutex<HashMap<String, Arc<Mutex<ConnectorRuntime>>>>,
     tasks: Mutex<HashMap<ConnectorTaskId, TaskHandle>>,
 }
@@ -94,7 +96,7 @@ impl Worker {
             plugins,
             offsets,
             status,
-            worker_id: std::sync::RwLock::new(worker_id.into()),
+            worker_id: worker_id.into(),
             connectors: Mutex::new(HashMap::new()),
             tasks: Mutex::new(HashMap::new()),
         }
@@ -122,16 +124,7 @@ impl Worker {
 
     /// This worker's id (`host:port`).
     pub fn worker_id(&self) -> String {
-        self.worker_id
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Sets the worker's id once its REST server knows its advertised address; connectors and
-    /// tasks started afterwards report it.
-    pub fn set_worker_id(&self, worker_id: impl Into<String>) {
-        *self.worker_id.write().unwrap_or_else(|e| e.into_inner()) = worker_id.into();
+        self.worker_id.clone()
     }
 
     /// Whether `class` names a source or a sink connector.
@@ -270,21 +263,29 @@ impl Worker {
         let mut runtime = runtime.lock().await;
         let mut configs = runtime.instance.connector().task_configs(max_tasks).await?;
         if configs.len() > max_tasks {
-            return Err(ConnectError::Other(format!(
+            let message = format!(
                 "The connector {name} has generated {} tasks, which is greater than {max_tasks}, the maximum number of tasks it is configured to create.",
                 configs.len()
-            )));
-        }
-        for config in &mut configs {
-            config.extend(
-                runtime
-                    .config
-                    .iter()
-                    .filter(|(k, _)| k.starts_with("transforms") || k.starts_with("predicates"))
-                    .filter(|(k, _)| !config.contains_key(*k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<Vec<_>>(),
             );
+            let enforce = runtime
+                .config
+                .get("tasks.max.enforce")
+                .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+            if enforce {
+                let error = ConnectError::Other(message);
+                self.status
+                    .put_connector(name, Status::failed(trace(&error), self.worker_id()));
+                return Err(error);
+            }
+            tracing::warn!(connector = name, "{message}");
+        }
+        // Sink tasks learn their subscription from their config, as in Java.
+        for key in [TOPICS_CONFIG, TOPICS_REGEX_CONFIG] {
+            if let Some(value) = runtime.config.get(key) {
+                for config in &mut configs {
+                    config.insert(key.to_owned(), value.clone());
+                }
+            }
         }
         Ok(configs)
     }
@@ -340,12 +341,13 @@ impl Worker {
                 return Err(error);
             }
         };
-        let join = supervise(id.clone(), self.worker_id(), self.status.clone(), run);
+        let (join, abort) = supervise(id.clone(), self.worker_id(), self.status.clone(), run);
         self.tasks.lock().await.insert(
             id.clone(),
             TaskHandle {
                 signal: sender,
                 join,
+                abort,
             },
         );
         Ok(())
@@ -403,7 +405,6 @@ impl Worker {
                     signal,
                     flush_interval: self.config.offset_flush_interval,
                     flush_timeout: self.config.offset_flush_timeout,
-                    shutdown_timeout: self.config.task_shutdown_timeout,
                     worker_id: self.worker_id(),
                 };
                 Ok(Box::pin(runner.run()))
@@ -444,6 +445,7 @@ impl Worker {
                         .topics
                         .clone()
                         .unwrap_or(SinkTopics::List(Vec::new())),
+                    subscribed: Vec::new(),
                     chain: TransformationChain::<SinkRecord>::from_registry(
                         connector_config,
                         &self.plugins,
@@ -475,20 +477,21 @@ impl Worker {
     pub async fn stop_task(&self, id: &ConnectorTaskId) {
         let handle = self.tasks.lock().await.remove(id);
         if let Some(handle) = handle {
-            Self::await_stop(id, handle, self.config.task_shutdown_timeout).await;
+            Self::await_stop(id, handle, self.stop_timeout()).await;
         }
+    }
+
+    /// How long a stopping task may take: `task.shutdown.graceful.timeout.ms`, plus
+    /// `offset.flush.timeout.ms` because it commits its offsets while stopping.
+    fn stop_timeout(&self) -> std::time::Duration {
+        self.config.task_shutdown_timeout + self.config.offset_flush_timeout
     }
 
     async fn await_stop(id: &ConnectorTaskId, handle: TaskHandle, timeout: std::time::Duration) {
         let _ = handle.signal.send(TaskSignal::Stop);
-        let abort = handle.join.abort_handle();
-        // The runner commits offsets while stopping; give it the flush time on top.
-        if tokio::time::timeout(timeout * 2, handle.join)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(timeout, handle.join).await.is_err() {
             tracing::error!(task = %id, "Graceful stop of task {id} failed.");
-            abort.abort();
+            handle.abort.abort();
         }
     }
 
@@ -505,7 +508,7 @@ impl Worker {
                 .filter_map(|id| tasks.remove(&id).map(|h| (id, h)))
                 .collect()
         };
-        let timeout = self.config.task_shutdown_timeout;
+        let timeout = self.stop_timeout();
         futures_util::future::join_all(
             handles
                 .into_iter()

@@ -30,12 +30,27 @@ use crate::transforms::TransformationChain;
 
 type Kafka = ferry_kafka::TopicPartition;
 
+/// How long to wait before retrying a batch `put` failed on with a retriable error, unless the
+/// task set a timeout through its context.
+const RETRY_PUT_BACKOFF: Duration = Duration::from_millis(100);
+
 fn to_connect(tp: &Kafka) -> TopicPartition {
     TopicPartition::new(tp.topic.to_string(), tp.partition)
 }
 
 fn to_kafka(tp: &TopicPartition) -> Kafka {
     Kafka::new(tp.topic.as_str(), tp.partition)
+}
+
+/// The existing topics `topics` subscribes to.
+async fn matching_topics(admin: &Admin, topics: &SinkTopics) -> Result<Vec<String>, ConnectError> {
+    Ok(admin
+        .list_topics()
+        .await
+        .map_err(|e| ConnectError::Other(format!("Could not list topics: {e}")))?
+        .into_iter()
+        .filter(|t| topics.matches(t))
+        .collect())
 }
 
 /// What the task asked of the runtime through its context, applied by the runner.
@@ -105,6 +120,8 @@ pub(crate) struct SinkTaskRunner {
     pub task: Box<dyn SinkTask>,
     pub config: ConfigMap,
     pub topics: SinkTopics,
+    /// The topics subscribed to (for `topics.regex`, those that matched at the last look).
+    pub subscribed: Vec<String>,
     pub chain: TransformationChain<SinkRecord>,
     pub converters: TaskConverters,
     pub consumer: GroupConsumer,
@@ -141,18 +158,31 @@ impl SinkTaskRunner {
     async fn subscribe(&mut self) -> Result<(), ConnectError> {
         let topics: Vec<String> = match &self.topics {
             SinkTopics::List(topics) => topics.clone(),
-            SinkTopics::Regex(_) => self
-                .admin
-                .list_topics()
-                .await
-                .map_err(|e| ConnectError::Other(format!("Could not list topics: {e}")))?
-                .into_iter()
-                .filter(|t| self.topics.matches(t))
-                .collect(),
+            SinkTopics::Regex(_) => matching_topics(&self.admin, &self.topics).await?,
         };
         tracing::info!(task = %self.id, ?topics, "subscribing");
+        self.subscribed = topics.clone();
         self.consumer.subscribe(topics);
         Ok(())
+    }
+
+    /// Picks up topics created since the last look that match `topics.regex` (Java's consumer
+    /// does this on each metadata refresh).
+    async fn refresh_regex_subscription(&mut self) {
+        if !matches!(self.topics, SinkTopics::Regex(_)) {
+            return;
+        }
+        match matching_topics(&self.admin, &self.topics).await {
+            Ok(topics) if topics != self.subscribed => {
+                tracing::info!(task = %self.id, ?topics, "the topics matching topics.regex changed");
+                self.subscribed = topics.clone();
+                self.consumer.subscribe(topics);
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(task = %self.id, %error, "cannot refresh the topics.regex subscription")
+            }
+        }
     }
 
     async fn execute(
@@ -195,14 +225,19 @@ impl SinkTaskRunner {
                 ConnectError::Other(format!("Exception while polling the consumer: {e}"))
             })?;
             self.track_assignment(context, positions).await?;
+            if paused_by_worker {
+                // Partitions assigned while paused must not be read either.
+                self.consumer.consumer().pause(&self.consumer.assignment());
+            }
             if !records.is_empty() {
-                self.deliver(records, positions).await?;
+                self.deliver(context, records, positions).await?;
             }
             self.apply_requests(context, positions);
             let requested = std::mem::take(&mut context.requests().commit);
             if requested || Instant::now() >= next_commit {
                 self.commit(positions).await?;
                 next_commit = Instant::now() + self.flush_interval;
+                self.refresh_regex_subscription().await;
             }
         }
     }
@@ -236,6 +271,7 @@ impl SinkTaskRunner {
 
     async fn deliver(
         &mut self,
+        context: &Context,
         records: Vec<ConsumerRecord>,
         positions: &mut Positions,
     ) -> Result<(), ConnectError> {
@@ -254,7 +290,12 @@ impl SinkTaskRunner {
                 Ok(()) => return Ok(()),
                 Err(ConnectError::Retriable(reason)) => {
                     tracing::warn!(task = %self.id, %reason, "retriable error from put; retrying the batch");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let backoff = context
+                        .timeout
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .take();
+                    tokio::time::sleep(backoff.unwrap_or(RETRY_PUT_BACKOFF)).await;
                     if *self.signal.borrow() == TaskSignal::Stop {
                         return Ok(());
                     }

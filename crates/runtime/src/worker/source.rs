@@ -63,7 +63,6 @@ pub(crate) struct SourceTaskRunner {
     pub signal: watch::Receiver<TaskSignal>,
     pub flush_interval: Duration,
     pub flush_timeout: Duration,
-    pub shutdown_timeout: Duration,
     pub worker_id: String,
 }
 
@@ -75,6 +74,15 @@ struct Pipeline {
     in_flight: FuturesUnordered<Delivery>,
     next_untracked: u64,
     topics: HashSet<String>,
+}
+
+fn metadata(written: &ferry_kafka::RecordMetadata) -> RecordMetadata {
+    RecordMetadata {
+        topic: written.topic.to_string(),
+        partition: written.partition,
+        offset: written.offset,
+        timestamp: Some(written.timestamp),
+    }
 }
 
 /// Sequence numbers of records without a source offset start here, apart from tracked ones.
@@ -167,7 +175,7 @@ impl SourceTaskRunner {
             match self.convert(&record).await? {
                 None => {
                     p.submitted.ack(seq);
-                    self.task.commit_record(&record, None).await?;
+                    self.commit_record(&record, None).await;
                 }
                 Some(produced) => {
                     if !p.topics.contains(produced.topic.as_str()) {
@@ -314,13 +322,7 @@ impl SourceTaskRunner {
             Ok(written) => {
                 p.submitted.ack(seq);
                 if let Some(record) = record {
-                    let metadata = RecordMetadata {
-                        topic: written.topic.to_string(),
-                        partition: written.partition,
-                        offset: written.offset,
-                        timestamp: Some(written.timestamp),
-                    };
-                    self.task.commit_record(&record, Some(&metadata)).await?;
+                    self.commit_record(&record, Some(&metadata(&written))).await;
                 }
                 Ok(())
             }
@@ -344,6 +346,13 @@ impl SourceTaskRunner {
                     Err(error)
                 }
             }
+        }
+    }
+
+    /// Tells the task a record was written (or dropped); its failures are only logged, as in Java.
+    async fn commit_record(&mut self, record: &SourceRecord, metadata: Option<&RecordMetadata>) {
+        if let Err(error) = self.task.commit_record(record, metadata).await {
+            tracing::error!(task = %self.id, %error, "Exception thrown while calling task.commitRecord()");
         }
     }
 
@@ -373,9 +382,12 @@ impl SourceTaskRunner {
         Ok(())
     }
 
-    /// Waits (up to the graceful shutdown timeout) for records in flight, commits what they
-    /// cover, and stops the task and the producer.
+    /// Waits (up to `offset.flush.timeout.ms`) for records in flight, commits what they cover,
+    /// and stops the task and the producer. This also runs after a failure: the offsets of
+    /// records Kafka acknowledged are still right.
     async fn stop(&mut self, p: &mut Pipeline) -> Result<(), ConnectError> {
+        // As Java: wait up to offset.flush.timeout.ms for the records in flight.
+        let timeout = self.flush_timeout;
         let drain = async {
             self.producer.flush().await;
             while let Some((seq, result)) = p.in_flight.next().await {
@@ -383,21 +395,12 @@ impl SourceTaskRunner {
                 if result.is_ok() {
                     p.submitted.ack(seq);
                     if let (Some(record), Ok(written)) = (record, result) {
-                        let metadata = RecordMetadata {
-                            topic: written.topic.to_string(),
-                            partition: written.partition,
-                            offset: written.offset,
-                            timestamp: Some(written.timestamp),
-                        };
-                        let _ = self.task.commit_record(&record, Some(&metadata)).await;
+                        self.commit_record(&record, Some(&metadata(&written))).await;
                     }
                 }
             }
         };
-        if tokio::time::timeout(self.shutdown_timeout, drain)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(timeout, drain).await.is_err() {
             tracing::warn!(task = %self.id, "records still in flight at shutdown; their offsets are not committed");
         }
         self.commit_offsets(p).await?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ferry_connect::ConnectError;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use super::status::{State, Status, StatusBackingStore};
 use crate::ConnectorTaskId;
@@ -47,7 +47,10 @@ pub(crate) async fn wait_while_paused(signal: &mut watch::Receiver<TaskSignal>) 
 #[derive(Debug)]
 pub(crate) struct TaskHandle {
     pub signal: watch::Sender<TaskSignal>,
+    /// The supervisor; it ends once the task has ended and its final state is recorded.
     pub join: JoinHandle<()>,
+    /// Cancels the task itself, for a task that does not stop in time.
+    pub abort: AbortHandle,
 }
 
 /// The text of a panic payload.
@@ -66,9 +69,10 @@ pub(crate) fn supervise(
     worker_id: String,
     status: Arc<dyn StatusBackingStore>,
     run: impl Future<Output = Result<(), ConnectError>> + Send + 'static,
-) -> JoinHandle<()> {
+) -> (JoinHandle<()>, AbortHandle) {
     let inner = tokio::spawn(run);
-    tokio::spawn(async move {
+    let abort = inner.abort_handle();
+    let supervisor = tokio::spawn(async move {
         let outcome = match inner.await {
             Ok(Ok(())) => None,
             Ok(Err(error)) => Some(trace(&error)),
@@ -88,5 +92,6 @@ pub(crate) fn supervise(
                 status.put_task(&id, Status::new(State::Unassigned, worker_id));
             }
         }
-    })
+    });
+    (supervisor, abort)
 }
