@@ -143,7 +143,10 @@ async fn api_versions(port: u16) -> anyhow::Result<ApiVersionsResponse> {
         .with_correlation_id(1)
         .with_client_id(Some(StrBytes::from_static_str("ferry-testkit")));
     let mut body = BytesMut::new();
-    header.encode(&mut body, ApiKey::ApiVersions.request_header_version(VERSION))?;
+    header.encode(
+        &mut body,
+        ApiKey::ApiVersions.request_header_version(VERSION),
+    )?;
     ApiVersionsRequest::default().encode(&mut body, VERSION)?;
     let mut frame = BytesMut::with_capacity(body.len() + 4);
     frame.put_i32(i32::try_from(body.len())?);
@@ -162,7 +165,11 @@ async fn api_versions(port: u16) -> anyhow::Result<ApiVersionsResponse> {
     let correlation = buf.get_i32();
     anyhow::ensure!(correlation == 1, "unexpected correlation id {correlation}");
     let response = ApiVersionsResponse::decode(&mut buf, VERSION)?;
-    anyhow::ensure!(response.error_code == 0, "ApiVersions error {}", response.error_code);
+    anyhow::ensure!(
+        response.error_code == 0,
+        "ApiVersions error {}",
+        response.error_code
+    );
     Ok(response)
 }
 
