@@ -1,8 +1,16 @@
-//! Java's formatting and trimming rules where Connect's messages and JSON depend on them.
+//! Java's formatting and trimming rules where Connect's messages and JSON depend on them, shared
+//! with the runtime so that every place Ferry prints a number or trims text does so as Java does.
 
 /// Java's `Double.toString` / `Float.toString`: `1.0`, `0.5`, `1.0E7`, `1.5E-5`, `NaN`,
 /// `Infinity`, with the shortest digits that identify the value in its own width.
-pub(crate) fn double_to_string<T>(value: T) -> String
+///
+/// ```
+/// use ferry_connect::java::double_to_string;
+/// assert_eq!(double_to_string(1e7), "1.0E7");
+/// assert_eq!(double_to_string(0.1f32), "0.1");
+/// assert_eq!(double_to_string(-0.0), "-0.0");
+/// ```
+pub fn double_to_string<T>(value: T) -> String
 where
     T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp,
 {
@@ -32,7 +40,11 @@ where
 }
 
 /// Java's `String.trim()`: strips every character up to and including U+0020 from both ends.
-pub(crate) fn trim(s: &str) -> &str {
+///
+/// ```
+/// assert_eq!(ferry_connect::java::trim("\u{1} a\t"), "a");
+/// ```
+pub fn trim(s: &str) -> &str {
     s.trim_matches(|c: char| c <= ' ')
 }
 

@@ -14,6 +14,7 @@
 //! | [`properties`] | `java.util.Properties` file syntax |
 //! | [`provider`] | `ConfigProvider`s and `ConfigTransformer` |
 //! | [`plugin`] | the runtime's plugin scanning and aliases (`PluginUtils`) |
+//! | [`java`] | `Double.toString` and `String.trim` text rules |
 
 pub mod config;
 pub mod connector;
@@ -21,7 +22,7 @@ pub mod convert;
 pub mod data;
 mod error;
 pub mod header;
-mod java;
+pub mod java;
 pub mod plugin;
 pub mod properties;
 pub mod provider;

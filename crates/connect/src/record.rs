@@ -54,73 +54,99 @@ pub trait ConnectRecord: Clone + Send + Sync + std::fmt::Debug + 'static {
 
     /// A copy with another topic.
     fn with_topic(&self, topic: String) -> Self {
-        let (key, value) = (self.key_and_schema(), self.value_and_schema());
-        let headers = self.headers().clone();
-        self.new_record(
-            topic,
-            self.kafka_partition(),
-            key,
-            value,
-            self.timestamp(),
-            headers,
-        )
+        Replaced {
+            topic: Some(topic),
+            ..Replaced::default()
+        }
+        .apply(self)
     }
 
     /// A copy with another key and key schema.
     fn with_key(&self, key: SchemaAndValue) -> Self {
-        let (topic, value) = (self.topic().to_owned(), self.value_and_schema());
-        let headers = self.headers().clone();
-        self.new_record(
-            topic,
-            self.kafka_partition(),
-            key,
-            value,
-            self.timestamp(),
-            headers,
-        )
+        Replaced {
+            key: Some(key),
+            ..Replaced::default()
+        }
+        .apply(self)
     }
 
     /// A copy with another value and value schema.
     fn with_value(&self, value: SchemaAndValue) -> Self {
-        let (topic, key) = (self.topic().to_owned(), self.key_and_schema());
-        let headers = self.headers().clone();
-        self.new_record(
-            topic,
-            self.kafka_partition(),
-            key,
-            value,
-            self.timestamp(),
-            headers,
-        )
+        Replaced {
+            value: Some(value),
+            ..Replaced::default()
+        }
+        .apply(self)
     }
 
     /// A copy with other headers.
     fn with_headers(&self, headers: Headers) -> Self {
-        let (key, value) = (self.key_and_schema(), self.value_and_schema());
-        let topic = self.topic().to_owned();
-        self.new_record(
-            topic,
-            self.kafka_partition(),
-            key,
-            value,
-            self.timestamp(),
-            headers,
-        )
+        Replaced {
+            headers: Some(headers),
+            ..Replaced::default()
+        }
+        .apply(self)
     }
 
     /// A copy with another timestamp.
     fn with_timestamp(&self, timestamp: Option<i64>) -> Self {
-        let (key, value) = (self.key_and_schema(), self.value_and_schema());
-        let (topic, headers) = (self.topic().to_owned(), self.headers().clone());
-        self.new_record(
-            topic,
-            self.kafka_partition(),
-            key,
-            value,
-            timestamp,
-            headers,
+        Replaced {
+            timestamp: Some(timestamp),
+            ..Replaced::default()
+        }
+        .apply(self)
+    }
+}
+
+/// The parts a `with_*` copy replaces; every part left `None` is taken from the record, so only
+/// the parts kept are cloned.
+#[derive(Default)]
+struct Replaced {
+    topic: Option<String>,
+    key: Option<SchemaAndValue>,
+    value: Option<SchemaAndValue>,
+    timestamp: Option<Option<i64>>,
+    headers: Option<Headers>,
+}
+
+impl Replaced {
+    fn apply<R: ConnectRecord>(self, record: &R) -> R {
+        record.new_record(
+            self.topic.unwrap_or_else(|| record.topic().to_owned()),
+            record.kafka_partition(),
+            self.key.unwrap_or_else(|| record.key_and_schema()),
+            self.value.unwrap_or_else(|| record.value_and_schema()),
+            self.timestamp.unwrap_or_else(|| record.timestamp()),
+            self.headers.unwrap_or_else(|| record.headers().clone()),
         )
     }
+}
+
+/// The accessors of [`ConnectRecord`] that read a record struct's same-named fields.
+macro_rules! field_accessors {
+    () => {
+        fn topic(&self) -> &str {
+            &self.topic
+        }
+        fn key_schema(&self) -> Option<&Schema> {
+            self.key_schema.as_ref()
+        }
+        fn key(&self) -> Option<&Value> {
+            self.key.as_ref()
+        }
+        fn value_schema(&self) -> Option<&Schema> {
+            self.value_schema.as_ref()
+        }
+        fn value(&self) -> Option<&Value> {
+            self.value.as_ref()
+        }
+        fn timestamp(&self) -> Option<i64> {
+            self.timestamp
+        }
+        fn headers(&self) -> &Headers {
+            &self.headers
+        }
+    };
 }
 
 /// A record produced by a source task, Java's `SourceRecord`.
@@ -180,29 +206,9 @@ impl SourceRecord {
 }
 
 impl ConnectRecord for SourceRecord {
-    fn topic(&self) -> &str {
-        &self.topic
-    }
+    field_accessors!();
     fn kafka_partition(&self) -> Option<i32> {
         self.kafka_partition
-    }
-    fn key_schema(&self) -> Option<&Schema> {
-        self.key_schema.as_ref()
-    }
-    fn key(&self) -> Option<&Value> {
-        self.key.as_ref()
-    }
-    fn value_schema(&self) -> Option<&Schema> {
-        self.value_schema.as_ref()
-    }
-    fn value(&self) -> Option<&Value> {
-        self.value.as_ref()
-    }
-    fn timestamp(&self) -> Option<i64> {
-        self.timestamp
-    }
-    fn headers(&self) -> &Headers {
-        &self.headers
     }
 
     fn new_record(
@@ -319,29 +325,9 @@ impl SinkRecord {
 }
 
 impl ConnectRecord for SinkRecord {
-    fn topic(&self) -> &str {
-        &self.topic
-    }
+    field_accessors!();
     fn kafka_partition(&self) -> Option<i32> {
         Some(self.kafka_partition)
-    }
-    fn key_schema(&self) -> Option<&Schema> {
-        self.key_schema.as_ref()
-    }
-    fn key(&self) -> Option<&Value> {
-        self.key.as_ref()
-    }
-    fn value_schema(&self) -> Option<&Schema> {
-        self.value_schema.as_ref()
-    }
-    fn value(&self) -> Option<&Value> {
-        self.value.as_ref()
-    }
-    fn timestamp(&self) -> Option<i64> {
-        self.timestamp
-    }
-    fn headers(&self) -> &Headers {
-        &self.headers
     }
 
     /// A sink record has a partition; `None` keeps the current one.

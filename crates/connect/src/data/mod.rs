@@ -15,6 +15,7 @@ pub use logical::{
     is_logical_schema, to_base,
 };
 pub use schema::{Field, Schema, SchemaBuilder, Type};
+pub use temporal::{civil_from_days, days_from_civil};
 pub use value::{SchemaAndValue, Struct, Value, validate_value};
 pub use values::{convert_to_string, infer_schema, parse_string};
 

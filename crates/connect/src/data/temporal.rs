@@ -6,7 +6,13 @@ use super::logical::MILLIS_PER_DAY;
 
 /// Days since the epoch of a proleptic Gregorian date (month and day may overflow, as Java's
 /// lenient calendar allows).
-pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+///
+/// ```
+/// use ferry_connect::data::days_from_civil;
+/// assert_eq!(days_from_civil(2021, 3, 4), 18_690);
+/// assert_eq!(days_from_civil(2020, 13, 1), days_from_civil(2021, 1, 1));
+/// ```
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let months = year * 12 + (month - 1);
     let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
     let y = if m <= 2 { y - 1 } else { y };
@@ -18,8 +24,12 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468 + (day - 1)
 }
 
-/// The date of a day since the epoch.
-pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// The proleptic Gregorian `(year, month, day)` of a day since the epoch.
+///
+/// ```
+/// assert_eq!(ferry_connect::data::civil_from_days(18_690), (2021, 3, 4));
+/// ```
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

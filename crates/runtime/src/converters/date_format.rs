@@ -1,7 +1,8 @@
 //! A subset of Java's `SimpleDateFormat` in UTC: enough for `TimestampRouter`'s
-//! `timestamp.format` and the ISO-8601 forms of Connect's `Values`.
+//! `timestamp.format` and `TimestampConverter`'s `format`.
 
 use ferry_connect::ConfigError;
+use ferry_connect::data::{civil_from_days, days_from_civil};
 
 /// One piece of a compiled pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,30 +322,6 @@ impl Parsed {
             + ((hour * 60 + self.minute - self.offset_minutes) * 60 + self.second) * 1000
             + self.milli
     }
-}
-
-/// Days since the epoch of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The proleptic Gregorian date of a day since the epoch.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ mod json;
 mod number;
 mod simple_header;
 mod string;
-pub(crate) mod values;
 
 pub use byte_array::ByteArrayConverter;
 pub use json::{
@@ -27,7 +26,11 @@ pub use number::{BooleanConverter, NumberConverter, NumberKind};
 pub use simple_header::SimpleHeaderConverter;
 pub use string::{ENCODING_CONFIG, StringConverter};
 
-use ferry_connect::config::{ConfigDef, ConfigKey, ConfigType, Importance, ValidString};
+use ferry_connect::ConfigError;
+use ferry_connect::config::{
+    ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, ValidString,
+};
+use ferry_connect::connector::ConfigMap;
 use ferry_connect::plugin::PluginRegistry;
 
 /// `converter.type`: `key`, `value` or `header`, set by the runtime when it configures a converter.
@@ -41,6 +44,25 @@ fn converter_config_def() -> ConfigDef {
             .importance(Importance::Low)
             .documentation("How this converter will be used."),
     )
+}
+
+/// The `converter.type` of a key or value converter.
+fn converter_type(is_key: bool) -> &'static str {
+    if is_key { "key" } else { "value" }
+}
+
+/// Parses a converter's `configs` against `def` as Java's `ConverterConfig` does: `converter.type`
+/// is the role the converter is configured for unless the configs name one.
+fn parse_converter_config(
+    def: &ConfigDef,
+    configs: &ConfigMap,
+    converter_type: &str,
+) -> Result<ParsedConfig, ConfigError> {
+    let mut configs = configs.clone();
+    configs
+        .entry(CONVERTER_TYPE_CONFIG.to_owned())
+        .or_insert_with(|| converter_type.to_owned());
+    def.parse(&configs)
 }
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -8,7 +8,7 @@ use ferry_connect::convert::{Converter, HeaderConverter, RecordHeader};
 use ferry_connect::data::{Schema, SchemaAndValue, Type, Value};
 use ferry_connect::{ConnectError, Result};
 
-use super::{CONVERTER_TYPE_CONFIG, converter_config_def};
+use super::{converter_config_def, converter_type, parse_converter_config};
 
 /// Which primitive a [`NumberConverter`] handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,11 +121,7 @@ impl NumberConverter {
     }
 
     fn check_config(configs: &ConfigMap, converter_type: &str) -> Result<()> {
-        let mut configs = configs.clone();
-        configs
-            .entry(CONVERTER_TYPE_CONFIG.to_owned())
-            .or_insert_with(|| converter_type.to_owned());
-        converter_config_def().parse(&configs)?;
+        parse_converter_config(&converter_config_def(), configs, converter_type)?;
         Ok(())
     }
 
@@ -217,7 +213,7 @@ macro_rules! number_converter_traits {
      |$configs:ident, $ctype:ident| $configure:expr) => {
         impl Converter for $ty {
             fn configure(&mut self, $configs: &ConfigMap, is_key: bool) -> Result<()> {
-                let $ctype = if is_key { "key" } else { "value" };
+                let $ctype = converter_type(is_key);
                 $configure
             }
             fn from_connect_data(

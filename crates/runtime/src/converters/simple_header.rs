@@ -5,9 +5,7 @@ use bytes::Bytes;
 use ferry_connect::Result;
 use ferry_connect::connector::ConfigMap;
 use ferry_connect::convert::HeaderConverter;
-use ferry_connect::data::{Schema, SchemaAndValue, Value};
-
-use super::values::{convert_to_string, parse_string};
+use ferry_connect::data::{Schema, SchemaAndValue, Value, convert_to_string, parse_string};
 
 /// Writes header values as strings and infers a schema when reading them.
 ///
@@ -40,7 +38,7 @@ impl HeaderConverter for SimpleHeaderConverter {
         _schema: Option<&Schema>,
         value: Option<&Value>,
     ) -> Result<Option<Bytes>> {
-        Ok(value.map(|v| Bytes::from(convert_to_string(v))))
+        Ok(convert_to_string(value).map(Bytes::from))
     }
 
     fn to_connect_header(

@@ -7,7 +7,7 @@ use ferry_connect::convert::{Converter, HeaderConverter, RecordHeader};
 use ferry_connect::data::{Schema, SchemaAndValue, Value};
 use ferry_connect::{ConfigError, Result};
 
-use super::{CONVERTER_TYPE_CONFIG, converter_config_def};
+use super::{converter_config_def, converter_type, parse_converter_config};
 
 /// `converter.encoding`: the character set of the strings (default `UTF-8`).
 pub const ENCODING_CONFIG: &str = "converter.encoding";
@@ -94,11 +94,7 @@ impl StringConverter {
     }
 
     fn apply_config(&mut self, configs: &ConfigMap, converter_type: &str) -> Result<()> {
-        let mut configs = configs.clone();
-        configs
-            .entry(CONVERTER_TYPE_CONFIG.to_owned())
-            .or_insert_with(|| converter_type.to_owned());
-        let parsed = Self::config_def().parse(&configs)?;
+        let parsed = parse_converter_config(&Self::config_def(), configs, converter_type)?;
         let name = parsed.get_string(ENCODING_CONFIG).unwrap_or("UTF-8");
         self.encoding = Encoding::for_name(name).ok_or_else(|| {
             ConfigError::invalid(ENCODING_CONFIG, name, Some("Unsupported character set"))
@@ -118,7 +114,7 @@ impl StringConverter {
 
 impl Converter for StringConverter {
     fn configure(&mut self, configs: &ConfigMap, is_key: bool) -> Result<()> {
-        self.apply_config(configs, if is_key { "key" } else { "value" })
+        self.apply_config(configs, converter_type(is_key))
     }
 
     fn from_connect_data(

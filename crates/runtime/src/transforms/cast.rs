@@ -16,8 +16,8 @@ use ferry_connect::{ConfigError, ConnectError, Result};
 
 use super::Side;
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, copy_schema_basics, field_value, list, map_get, map_put,
-    parse, replace_null_with_default_key, require_map, require_struct,
+    copy_schema_basics, field_value, list, map_get, map_put, parse, replace_null_with_default,
+    replace_null_with_default_key, require_map, require_struct,
 };
 use crate::converters::date_format::DateFormat;
 
@@ -343,9 +343,7 @@ impl<R: ConnectRecord> Transformation<R> for Cast {
     fn configure(&mut self, configs: &ConfigMap) -> Result<()> {
         let config = parse(&Self::config_def(), configs)?;
         self.spec = parse_spec(&list(&config, "spec"))?;
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         Ok(())
     }
 

@@ -9,8 +9,7 @@ use ferry_connect::{ConnectError, Result};
 use super::Side;
 use super::field_path::{FIELD_SYNTAX_VERSION_CONFIG, FieldPath, append_syntax_version};
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, parse, replace_null_with_default_key, require_map,
-    require_struct,
+    parse, replace_null_with_default, replace_null_with_default_key, require_map, require_struct,
 };
 
 const PURPOSE: &str = "field extraction";
@@ -58,9 +57,7 @@ impl<R: ConnectRecord> Transformation<R> for ExtractField {
             .get_string(FIELD_SYNTAX_VERSION_CONFIG)
             .unwrap_or("V1");
         self.path = FieldPath::new(&self.original_path, version)?;
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         Ok(())
     }
 

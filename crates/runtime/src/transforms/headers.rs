@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use ferry_connect::config::{ConfigDef, ConfigKey, ConfigType, Importance, ValidString};
 use ferry_connect::connector::ConfigMap;
-use ferry_connect::data::{SchemaAndValue, SchemaBuilder, Struct, Value};
+use ferry_connect::data::{SchemaAndValue, SchemaBuilder, Struct, Value, parse_string};
 use ferry_connect::header::Headers;
 use ferry_connect::record::ConnectRecord;
 use ferry_connect::transform::Transformation;
@@ -12,10 +12,9 @@ use ferry_connect::{ConfigError, Result};
 
 use super::Side;
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, copy_schema_basics, field_value, list, map_get, map_remove,
-    non_empty_list, parse, replace_null_with_default_key, require_map, require_struct,
+    copy_schema_basics, field_value, list, map_get, map_remove, non_empty_list, parse,
+    replace_null_with_default, replace_null_with_default_key, require_map, require_struct,
 };
-use crate::converters::values::parse_string;
 
 /// Adds a header `header` whose value is `value.literal`, typed by Connect's `Values` parsing
 /// (`42` is an `INT8`, `true` a `BOOLEAN`, other text a `STRING`).
@@ -188,9 +187,7 @@ impl<R: ConnectRecord> Transformation<R> for HeaderFrom {
         } else {
             Operation::Copy
         };
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         Ok(())
     }
 

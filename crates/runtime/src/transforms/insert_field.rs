@@ -11,7 +11,7 @@ use ferry_connect::{ConfigError, ConnectError, Result};
 
 use super::Side;
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, copy_schema_basics, field_value, map_put, parse,
+    copy_schema_basics, field_value, map_put, parse, replace_null_with_default,
     replace_null_with_default_key, require_map, require_struct,
 };
 
@@ -179,9 +179,7 @@ impl<R: ConnectRecord> Transformation<R> for InsertField {
         self.timestamp = spec("timestamp.field");
         self.static_field = spec("static.field");
         self.static_value = config.get_string("static.value").map(str::to_owned);
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         let specs = [
             &self.topic,
             &self.partition,

@@ -13,7 +13,7 @@ use ferry_connect::{ConfigError, Result};
 
 use super::Side;
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, copy_schema_basics, field_value, list, map_put, parse,
+    copy_schema_basics, field_value, list, map_put, parse, replace_null_with_default,
     replace_null_with_default_key, require_map, require_struct,
 };
 
@@ -142,9 +142,7 @@ impl<R: ConnectRecord> Transformation<R> for ReplaceField {
             .iter()
             .map(|(k, v)| (v.clone(), k.clone()))
             .collect();
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         Ok(())
     }
 

@@ -9,8 +9,7 @@ use ferry_connect::{ConfigError, Result};
 
 use super::Side;
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, field_value, parse, replace_null_with_default_key,
-    require_schema,
+    field_value, parse, replace_null_with_default, replace_null_with_default_key, require_schema,
 };
 
 /// Sets the name and/or version of the key or value schema (`schema.name`, `schema.version`).
@@ -111,9 +110,7 @@ impl<R: ConnectRecord> Transformation<R> for SetSchemaMetadata {
         let config = parse(&Self::config_def(), configs)?;
         self.name = config.get_string("schema.name").map(str::to_owned);
         self.version = config.get_int("schema.version");
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         if self.name.is_none() && self.version.is_none() {
             return Err(ConfigError::new("Neither schema name nor version configured").into());
         }

@@ -117,6 +117,14 @@ pub(crate) fn replace_null_with_default_key() -> ConfigKey {
         )
 }
 
+/// The `replace.null.with.default` setting of a configuration parsed with
+/// [`replace_null_with_default_key`].
+pub(crate) fn replace_null_with_default(config: &ParsedConfig) -> bool {
+    config
+        .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
+        .unwrap_or(true)
+}
+
 /// Java's `NonEmptyListValidator`.
 pub(crate) fn non_empty_list() -> LambdaValidator {
     LambdaValidator::new(

@@ -12,7 +12,7 @@ use ferry_connect::{ConfigError, ConnectError, Result};
 
 use super::Side;
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, copy_schema_basics, field_value, map_get, map_put, parse,
+    copy_schema_basics, field_value, map_get, map_put, parse, replace_null_with_default,
     replace_null_with_default_key, require_map, require_struct,
 };
 use crate::converters::date_format::DateFormat;
@@ -287,9 +287,7 @@ impl<R: ConnectRecord> Transformation<R> for TimestampConverter {
             Some("nanoseconds") => Precision::Nanoseconds,
             _ => Precision::Milliseconds,
         };
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         Ok(())
     }
 

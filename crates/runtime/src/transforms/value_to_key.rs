@@ -8,7 +8,7 @@ use ferry_connect::transform::Transformation;
 use ferry_connect::{ConnectError, Result};
 
 use super::support::{
-    REPLACE_NULL_WITH_DEFAULT_CONFIG, field_value, list, map_get, map_put, non_empty_list, parse,
+    field_value, list, map_get, map_put, non_empty_list, parse, replace_null_with_default,
     replace_null_with_default_key, require_map, require_struct,
 };
 
@@ -48,9 +48,7 @@ impl<R: ConnectRecord> Transformation<R> for ValueToKey {
     fn configure(&mut self, configs: &ConfigMap) -> Result<()> {
         let config = parse(&Self::config_def(), configs)?;
         self.fields = list(&config, "fields");
-        self.replace_null_with_default = config
-            .get_bool(REPLACE_NULL_WITH_DEFAULT_CONFIG)
-            .unwrap_or(true);
+        self.replace_null_with_default = replace_null_with_default(&config);
         Ok(())
     }
 

@@ -25,7 +25,7 @@ pub use value::DecimalFormat;
 
 use self::node::JsonNode;
 use self::value::Options;
-use super::CONVERTER_TYPE_CONFIG;
+use super::{converter_type, parse_converter_config};
 
 /// `schemas.enable`: whether to wrap data in the schema envelope.
 pub const SCHEMAS_ENABLE_CONFIG: &str = "schemas.enable";
@@ -175,11 +175,7 @@ impl JsonConverter {
     }
 
     fn apply_config(&mut self, configs: &ConfigMap, converter_type: &str) -> Result<()> {
-        let mut configs = configs.clone();
-        configs
-            .entry(CONVERTER_TYPE_CONFIG.to_owned())
-            .or_insert_with(|| converter_type.to_owned());
-        let parsed = Self::config_def().parse(&configs)?;
+        let parsed = parse_converter_config(&Self::config_def(), configs, converter_type)?;
         self.schemas_enabled = parsed.get_bool(SCHEMAS_ENABLE_CONFIG).unwrap_or(true);
         let numeric = parsed
             .get_string(DECIMAL_FORMAT_CONFIG)
@@ -243,7 +239,7 @@ impl JsonConverter {
 
 impl Converter for JsonConverter {
     fn configure(&mut self, configs: &ConfigMap, is_key: bool) -> Result<()> {
-        self.apply_config(configs, if is_key { "key" } else { "value" })
+        self.apply_config(configs, converter_type(is_key))
     }
 
     fn from_connect_data(

@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use ferry_connect::java::double_to_string;
 use ferry_connect::{ConnectError, Result};
 
 /// A parsed or generated JSON value. Objects keep insertion order, as Jackson's `ObjectNode`.
@@ -375,62 +376,17 @@ impl Parser<'_> {
     }
 }
 
-/// Java's `Double.toString`: plain notation for magnitudes in `[1e-3, 1e7)`, otherwise
-/// `d.dddE±n`; always at least one fractional digit. NaN and infinities are strings in JSON.
-pub(crate) fn java_double(v: f64) -> JsonNode {
-    if !v.is_finite() {
-        return JsonNode::String(non_finite(v.is_nan(), v > 0.0));
-    }
-    JsonNode::Number(java_decimal_text(&format!("{v:e}"), v == 0.0, v.abs()))
-}
-
-/// Java's `Float.toString`, with the shortest digits that identify the `float`.
-pub(crate) fn java_float(v: f32) -> JsonNode {
-    if !v.is_finite() {
-        return JsonNode::String(non_finite(v.is_nan(), v > 0.0));
-    }
-    JsonNode::Number(java_decimal_text(
-        &format!("{v:e}"),
-        v == 0.0,
-        f64::from(v.abs()),
-    ))
-}
-
-fn non_finite(nan: bool, positive: bool) -> String {
-    match (nan, positive) {
-        (true, _) => "NaN".to_owned(),
-        (false, true) => "Infinity".to_owned(),
-        (false, false) => "-Infinity".to_owned(),
-    }
-}
-
-/// Lays out Rust's shortest scientific form (`-1.2345e3`) the way Java prints it.
-fn java_decimal_text(sci: &str, zero: bool, magnitude: f64) -> String {
-    let (negative, sci) = match sci.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, sci),
-    };
-    let sign = if negative { "-" } else { "" };
-    if zero {
-        return format!("{sign}0.0");
-    }
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if (1e-3..1e7).contains(&magnitude) {
-        if exponent >= 0 {
-            let point = exponent as usize + 1;
-            let padded = format!("{digits:0<point$}");
-            let (int, frac) = padded.split_at(point);
-            let frac = if frac.is_empty() { "0" } else { frac };
-            format!("{sign}{int}.{frac}")
-        } else {
-            let zeros = "0".repeat((-exponent - 1) as usize);
-            format!("{sign}0.{zeros}{digits}")
-        }
+/// A `float` or `double` as Jackson writes it: a number in Java's `Float.toString` /
+/// `Double.toString` text (the shortest digits that identify the value in its own width), or for
+/// NaN and the infinities that text as a string.
+pub(crate) fn java_number<T>(v: T) -> JsonNode
+where
+    T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp,
+{
+    let text = double_to_string(v);
+    if v.into().is_finite() {
+        JsonNode::Number(text)
     } else {
-        let (first, rest) = digits.split_at(1);
-        let rest = if rest.is_empty() { "0" } else { rest };
-        format!("{sign}{first}.{rest}E{exponent}")
+        JsonNode::String(text)
     }
 }

@@ -7,7 +7,7 @@ use ferry_connect::data::{
 };
 
 use super::JsonConverter;
-use super::node::{JsonNode, java_double, java_float};
+use super::node::{JsonNode, java_number};
 
 fn converter(settings: &[(&str, &str)]) -> JsonConverter {
     let mut c = JsonConverter::default();
@@ -109,18 +109,18 @@ fn primitives_round_trip_with_exact_bytes() {
 #[test]
 fn java_number_formatting() {
     let text = |n: JsonNode| String::from_utf8(n.to_bytes()).unwrap();
-    assert_eq!(text(java_double(0.0)), "0.0");
-    assert_eq!(text(java_double(-0.0)), "-0.0");
-    assert_eq!(text(java_double(100.0)), "100.0");
-    assert_eq!(text(java_double(0.001)), "0.001");
-    assert_eq!(text(java_double(0.0001)), "1.0E-4");
-    assert_eq!(text(java_double(9_999_999.0)), "9999999.0");
-    assert_eq!(text(java_double(12_345_678.9)), "1.23456789E7");
-    assert_eq!(text(java_double(-2.5e-300)), "-2.5E-300");
-    assert_eq!(text(java_float(0.1)), "0.1");
-    assert_eq!(text(java_float(3.4028235e38)), "3.4028235E38");
-    assert_eq!(text(java_double(f64::NAN)), "\"NaN\"");
-    assert_eq!(text(java_double(f64::NEG_INFINITY)), "\"-Infinity\"");
+    assert_eq!(text(java_number(0.0)), "0.0");
+    assert_eq!(text(java_number(-0.0)), "-0.0");
+    assert_eq!(text(java_number(100.0)), "100.0");
+    assert_eq!(text(java_number(0.001)), "0.001");
+    assert_eq!(text(java_number(0.0001)), "1.0E-4");
+    assert_eq!(text(java_number(9_999_999.0)), "9999999.0");
+    assert_eq!(text(java_number(12_345_678.9)), "1.23456789E7");
+    assert_eq!(text(java_number(-2.5e-300)), "-2.5E-300");
+    assert_eq!(text(java_number(0.1f32)), "0.1");
+    assert_eq!(text(java_number(3.4028235e38f32)), "3.4028235E38");
+    assert_eq!(text(java_number(f64::NAN)), "\"NaN\"");
+    assert_eq!(text(java_number(f64::NEG_INFINITY)), "\"-Infinity\"");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use ferry_connect::data::{
 };
 use ferry_connect::{ConnectError, Result};
 
-use super::node::{JsonNode, java_double, java_float};
+use super::node::{JsonNode, java_number};
 
 /// How decimals are written, the `decimal.format` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,8 +78,8 @@ pub(crate) fn convert_to_json(
         (Type::Int16, Value::Int16(v)) => JsonNode::Number(v.to_string()),
         (Type::Int32, Value::Int32(v)) => JsonNode::Number(v.to_string()),
         (Type::Int64, Value::Int64(v)) => JsonNode::Number(v.to_string()),
-        (Type::Float32, Value::Float32(v)) => java_float(*v),
-        (Type::Float64, Value::Float64(v)) => java_double(*v),
+        (Type::Float32, Value::Float32(v)) => java_number(*v),
+        (Type::Float64, Value::Float64(v)) => java_number(*v),
         (Type::Boolean, Value::Boolean(v)) => JsonNode::Bool(*v),
         (Type::String, Value::String(v)) => JsonNode::String(v.clone()),
         (Type::Bytes, Value::Bytes(v)) => JsonNode::String(BASE64.encode(v)),
