@@ -1,0 +1,655 @@
+//! What a distributed worker answers the REST API: reads from its config, status and offset
+//! stores; writes only as the leader (other workers answer [`HerderError::NotLeader`] and the
+//! REST layer forwards); restarts by the worker running the instance.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use ferry_connect::config::{ConfigDef, ConfigInfos, ConfigKeyInfo};
+use ferry_connect::plugin::ConnectorPlugin;
+use ferry_kafka::admin::OffsetAndMetadata;
+use serde_json::{Map, Value, json};
+use tokio::sync::oneshot;
+
+use super::plan::RestartPlan;
+use super::{Command, DistributedHerder, Inner, hash, internal, to_stored};
+use crate::ConnectorTaskId;
+use crate::distributed::protocol::ConnectProtocolCompatibility;
+use crate::herder::entities::ConnectorOffset;
+use crate::herder::standalone::validate_config;
+use crate::herder::{
+    ActiveTopicsInfo, ConfigMap, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
+    ConnectorType, Created, Herder, HerderError, HerderResult, Message, RequestSignature,
+    RestartRequest, ServerInfo, TargetState, TaskInfo, TaskState,
+};
+use crate::storage::config_records;
+use crate::storage::offsets::OffsetStorageWriter;
+use crate::worker::{NAME_CONFIG, StatusBackingStore, connector_config_def};
+
+/// The message of a connector config that does not validate, as Java words it.
+pub fn validation_error(infos: &ConfigInfos) -> Option<HerderError> {
+    if infos.error_count == 0 {
+        return None;
+    }
+    let mut message = format!(
+        "Connector configuration is invalid and contains the following {} error(s):",
+        infos.error_count
+    );
+    for value in infos.configs.iter().filter_map(|info| info.value.as_ref()) {
+        for error in &value.errors {
+            message.push('\n');
+            message.push_str(error);
+        }
+    }
+    message.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
+    Some(HerderError::BadRequest(message))
+}
+
+impl Inner {
+    fn validate(&self, config: &ConfigMap) -> HerderResult<ConfigInfos> {
+        let resolved = self
+            .worker
+            .config()
+            .transform(&hash(config))
+            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+        validate_config(&self.worker, &resolved.into_iter().collect())
+    }
+
+    fn info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        let snapshot = self.configs.snapshot();
+        let config = snapshot
+            .connector_config(name)
+            .ok_or_else(|| Self::not_found(name))?;
+        Ok(ConnectorInfo {
+            name: name.to_owned(),
+            config: config.clone(),
+            tasks: snapshot.tasks(name),
+            kind: self.kind(Some(config)),
+        })
+    }
+
+    /// The checks of the offsets API's writes: the leader, a known connector, STOPPED with no
+    /// tasks left.
+    async fn require_stopped(&self, name: &str) -> HerderResult<ConnectorType> {
+        self.require_leader().await?;
+        let snapshot = self.configs.snapshot();
+        let config = snapshot
+            .connector_config(name)
+            .ok_or_else(|| Self::not_found(name))?;
+        if snapshot.target_state(name) != Some(config_records::TargetState::Stopped)
+            || snapshot.task_count(name) != 0
+        {
+            return Err(HerderError::BadRequest(format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        Ok(self.kind(Some(config)))
+    }
+
+    /// The consumer group of a sink connector (`consumer.override.group.id` or `connect-NAME`).
+    fn sink_group(&self, name: &str) -> String {
+        self.configs
+            .snapshot()
+            .connector_config(name)
+            .and_then(|c| c.get("consumer.override.group.id").cloned())
+            .unwrap_or_else(|| format!("connect-{name}"))
+    }
+
+    /// Checks an internal request's KIP-507 signature when the group uses `sessioned`.
+    fn check_signature(&self, signature: Option<&RequestSignature>) -> HerderResult<()> {
+        let protocol = self.membership.borrow().protocol;
+        if protocol != Some(ConnectProtocolCompatibility::Sessioned) {
+            return Ok(());
+        }
+        let Some(signature) = signature else {
+            return Err(HerderError::BadRequest(
+                "Internal request missing required signature".into(),
+            ));
+        };
+        let allowed = &self.config.verification_algorithms;
+        if !allowed.iter().any(|a| a == &signature.algorithm) {
+            return Err(HerderError::BadRequest(format!(
+                "This worker does not support the '{}' key signing algorithm used by other workers. This worker is currently configured to use: [{}]. Check that all workers' configuration files permit the same set of signature algorithms, and correct any misconfigured worker and restart it.",
+                signature.algorithm,
+                allowed.join(", ")
+            )));
+        }
+        let snapshot = self.configs.snapshot();
+        let Some(key) = snapshot.session_key() else {
+            return Err(HerderError::Unavailable(
+                "This worker is still starting up and has not been able to read a session key from the config topic yet".into(),
+            ));
+        };
+        if !signature.is_valid(&key.key) {
+            return Err(HerderError::Forbidden(
+                "Internal request contained invalid signature.".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn sink_partition(topic: &str, partition: i32) -> Map<String, Value> {
+    let value = json!({"kafka_topic": topic, "kafka_partition": partition});
+    value.as_object().cloned().unwrap_or_default()
+}
+
+impl DistributedHerder {
+    async fn command(
+        &self,
+        make: impl FnOnce(oneshot::Sender<HerderResult<()>>) -> Command,
+    ) -> HerderResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(make(reply))
+            .map_err(|_| HerderError::Unavailable("the herder is stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| HerderError::Unavailable("the herder is stopped".into()))?
+    }
+}
+
+#[async_trait]
+impl Herder for DistributedHerder {
+    async fn server_info(&self) -> HerderResult<ServerInfo> {
+        Ok(ServerInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: option_env!("FERRY_COMMIT").unwrap_or("unknown").to_owned(),
+            kafka_cluster_id: self.inner.kafka_cluster_id.clone(),
+        })
+    }
+
+    async fn health(&self) -> HerderResult<()> {
+        if self.inner.membership.borrow().started {
+            Ok(())
+        } else {
+            Err(HerderError::Unavailable(
+                "Worker is still starting up: it has not joined the group yet".into(),
+            ))
+        }
+    }
+
+    async fn connectors(&self) -> HerderResult<Vec<String>> {
+        let snapshot = self.inner.configs.snapshot();
+        Ok(snapshot.connectors().map(str::to_owned).collect())
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        self.inner.info(name)
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<ConfigMap> {
+        self.inner
+            .configs
+            .snapshot()
+            .connector_config(name)
+            .cloned()
+            .ok_or_else(|| Inner::not_found(name))
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        mut config: ConfigMap,
+        initial_state: Option<TargetState>,
+        allow_replace: bool,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        config.insert(NAME_CONFIG.to_owned(), name.to_owned());
+        if let Some(error) = validation_error(&self.inner.validate(&config)?) {
+            return Err(error);
+        }
+        self.inner.require_leader().await?;
+        let _guard = self.inner.writes.lock().await;
+        let snapshot = self.inner.configs.snapshot();
+        let exists = snapshot.contains(name);
+        if exists && !allow_replace {
+            return Err(HerderError::Conflict(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        self.inner
+            .configs
+            .put_connector_config(name, &config, initial_state.map(to_stored))
+            .await
+            .map_err(internal)?;
+        let kind = self.inner.kind(Some(&config));
+        Ok(Created {
+            created: !exists,
+            result: ConnectorInfo {
+                name: name.to_owned(),
+                config,
+                tasks: snapshot.tasks(name),
+                kind,
+            },
+        })
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        let mut config = self.connector_config(name).await?;
+        for (key, value) in patch {
+            match value {
+                Some(value) => config.insert(key, value),
+                None => config.remove(&key),
+            };
+        }
+        self.put_connector_config(name, config, None, true).await
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        self.inner.require_leader().await?;
+        let _guard = self.inner.writes.lock().await;
+        if !self.inner.configs.contains(name) {
+            return Err(Inner::not_found(name));
+        }
+        self.inner
+            .configs
+            .remove_connector_config(name)
+            .await
+            .map_err(internal)
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        self.inner.connector_status(name)
+    }
+
+    async fn task_status(&self, id: &ConnectorTaskId) -> HerderResult<TaskState> {
+        let status = self
+            .inner
+            .statuses
+            .store()
+            .task(id)
+            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
+        Ok(TaskState {
+            id: id.task,
+            state: status.state.name().to_owned(),
+            worker_id: status.worker_id,
+            trace: status.trace,
+        })
+    }
+
+    async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let snapshot = self.inner.configs.snapshot();
+        if !snapshot.contains(name) {
+            return Err(Inner::not_found(name));
+        }
+        Ok(snapshot
+            .tasks(name)
+            .into_iter()
+            .map(|id| TaskInfo {
+                config: snapshot.task_config(&id).cloned().unwrap_or_default(),
+                id,
+            })
+            .collect())
+    }
+
+    async fn restart_connector(
+        &self,
+        request: RestartRequest,
+    ) -> HerderResult<Option<ConnectorStateInfo>> {
+        let name = request.connector.clone();
+        if !request.only_failed && !request.include_tasks {
+            // The plain restart: by the worker running the connector (Java's older API).
+            let membership = self.inner.stable().await?;
+            if !self.inner.configs.contains(&name) {
+                return Err(HerderError::NotFound(format!("Unknown connector: {name}")));
+            }
+            if membership.running.connectors.contains(&name) {
+                self.command(|reply| Command::RestartConnector(name, reply))
+                    .await?;
+                return Ok(None);
+            }
+            let leader_url = if membership.leader {
+                membership.connector_owners.get(&name).cloned()
+            } else {
+                membership.leader_url.clone()
+            };
+            return Err(HerderError::NotLeader { leader_url });
+        }
+        self.inner.require_leader().await?;
+        if !self.inner.configs.contains(&name) {
+            return Err(HerderError::NotFound(format!("Unknown connector: {name}")));
+        }
+        self.inner
+            .configs
+            .put_restart_request(&config_records::RestartRequest {
+                connector: name.clone(),
+                only_failed: request.only_failed,
+                include_tasks: request.include_tasks,
+            })
+            .await
+            .map_err(internal)?;
+        let status = self
+            .inner
+            .connector_status(&name)
+            .map_err(|_| HerderError::NotFound(format!("Status for connector {name} not found")))?;
+        let plan = RestartPlan::new(request.only_failed, request.include_tasks, &status);
+        Ok(Some(plan.restarting(status)))
+    }
+
+    async fn restart_task(&self, id: &ConnectorTaskId) -> HerderResult<()> {
+        let membership = self.inner.stable().await?;
+        let snapshot = self.inner.configs.snapshot();
+        if !snapshot.contains(&id.connector) {
+            return Err(HerderError::NotFound(format!(
+                "Unknown connector: {}",
+                id.connector
+            )));
+        }
+        if snapshot.task_config(id).is_none() {
+            return Err(HerderError::NotFound(format!("Unknown task: {id}")));
+        }
+        if membership.running.tasks.contains(id) {
+            let id = id.clone();
+            return self.command(|reply| Command::RestartTask(id, reply)).await;
+        }
+        let leader_url = if membership.leader {
+            membership.task_owners.get(id).cloned()
+        } else {
+            membership.leader_url.clone()
+        };
+        Err(HerderError::NotLeader { leader_url })
+    }
+
+    async fn set_target_state(&self, name: &str, state: TargetState) -> HerderResult<()> {
+        if state != TargetState::Stopped {
+            // Pausing and resuming are a single record any worker may write (as in Java).
+            if !self.inner.configs.contains(name) {
+                return Err(HerderError::NotFound(format!("Unknown connector {name}")));
+            }
+            return self
+                .inner
+                .configs
+                .put_target_state(name, to_stored(state))
+                .await
+                .map_err(internal);
+        }
+        self.inner.require_leader().await?;
+        if !self.inner.configs.contains(name) {
+            return Err(HerderError::NotFound(format!("Unknown connector {name}")));
+        }
+        // Task configs first: a RUNNING connector without tasks is harmless if the target
+        // state write then fails; a STOPPED one with tasks is not.
+        self.inner.write_task_configs(name, &[]).await?;
+        let _guard = self.inner.writes.lock().await;
+        self.inner
+            .configs
+            .put_target_state(name, config_records::TargetState::Stopped)
+            .await
+            .map_err(internal)?;
+        let _ = self
+            .inner
+            .configs
+            .refresh(self.inner.config.worker_sync_timeout)
+            .await;
+        Ok(())
+    }
+
+    async fn active_topics(&self, name: &str) -> HerderResult<ActiveTopicsInfo> {
+        if !self.inner.configs.contains(name) {
+            return Err(Inner::not_found(name));
+        }
+        Ok(ActiveTopicsInfo {
+            topics: self.inner.statuses.topics(name),
+        })
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
+        if !self.inner.configs.contains(name) {
+            return Err(Inner::not_found(name));
+        }
+        self.inner.statuses.reset_topics(name);
+        Ok(())
+    }
+
+    async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
+        let snapshot = self.inner.configs.snapshot();
+        let config = snapshot
+            .connector_config(name)
+            .ok_or_else(|| Inner::not_found(name))?;
+        let offsets = match self.inner.kind(Some(config)) {
+            ConnectorType::Sink => self
+                .inner
+                .admin
+                .list_group_offsets(&self.inner.sink_group(name), None)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|((topic, partition), committed)| ConnectorOffset {
+                    partition: sink_partition(&topic, partition),
+                    offset: json!({"kafka_offset": committed.offset})
+                        .as_object()
+                        .cloned(),
+                })
+                .collect(),
+            _ => self
+                .inner
+                .offsets
+                .connector_offsets(name)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|(partition, offset)| ConnectorOffset {
+                    partition,
+                    offset: Some(offset),
+                })
+                .collect(),
+        };
+        Ok(ConnectorOffsets { offsets })
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> HerderResult<Message> {
+        let kind = self.inner.require_stopped(name).await?;
+        if kind == ConnectorType::Sink {
+            let mut commits = BTreeMap::new();
+            let mut resets = Vec::new();
+            for entry in offsets.offsets {
+                let topic = entry.partition.get("kafka_topic").and_then(Value::as_str);
+                let partition = entry
+                    .partition
+                    .get("kafka_partition")
+                    .and_then(Value::as_i64)
+                    .and_then(|p| i32::try_from(p).ok());
+                let (Some(topic), Some(partition)) = (topic, partition) else {
+                    return Err(HerderError::BadRequest(
+                        "Sink connector offsets must name 'kafka_topic' and 'kafka_partition'"
+                            .into(),
+                    ));
+                };
+                let tp = (topic.to_owned(), partition);
+                match entry.offset.as_ref().and_then(|o| o.get("kafka_offset")) {
+                    Some(offset) => {
+                        let offset = offset.as_i64().ok_or_else(|| {
+                            HerderError::BadRequest("'kafka_offset' must be a number".into())
+                        })?;
+                        commits.insert(
+                            tp,
+                            OffsetAndMetadata {
+                                offset,
+                                leader_epoch: None,
+                                metadata: String::new(),
+                            },
+                        );
+                    }
+                    None => resets.push(tp),
+                }
+            }
+            let group = self.inner.sink_group(name);
+            if !commits.is_empty() {
+                for (tp, result) in self
+                    .inner
+                    .admin
+                    .alter_group_offsets(&group, &commits)
+                    .await
+                    .map_err(internal)?
+                {
+                    result.map_err(|e| internal(format!("{}-{}: {e}", tp.0, tp.1)))?;
+                }
+            }
+            if !resets.is_empty() {
+                self.inner
+                    .admin
+                    .delete_group_offsets(&group, &resets)
+                    .await
+                    .map_err(internal)?;
+            }
+        } else {
+            let changes = offsets
+                .offsets
+                .into_iter()
+                .map(|o| (o.partition, o.offset))
+                .collect();
+            OffsetStorageWriter::new(name, self.inner.offsets.clone())
+                .write(changes)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(Message {
+            message: "The offsets for this connector have been altered successfully".into(),
+        })
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
+        let kind = self.inner.require_stopped(name).await?;
+        if kind == ConnectorType::Sink {
+            let group = self.inner.sink_group(name);
+            let committed = self
+                .inner
+                .admin
+                .list_group_offsets(&group, None)
+                .await
+                .map_err(internal)?;
+            let partitions: Vec<_> = committed.into_keys().collect();
+            if !partitions.is_empty() {
+                self.inner
+                    .admin
+                    .delete_group_offsets(&group, &partitions)
+                    .await
+                    .map_err(internal)?;
+            }
+        } else {
+            let resets = self
+                .inner
+                .offsets
+                .connector_offsets(name)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|(partition, _)| (partition, None))
+                .collect();
+            OffsetStorageWriter::new(name, self.inner.offsets.clone())
+                .write(resets)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(Message {
+            message: "The offsets for this connector have been reset successfully".into(),
+        })
+    }
+
+    async fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
+        let (own, kind): (ConfigDef, ConnectorType) =
+            match self.inner.worker.plugins().connector(plugin) {
+                Some(ConnectorPlugin::Source(c)) => (c.config(), ConnectorType::Source),
+                Some(ConnectorPlugin::Sink(c)) => (c.config(), ConnectorType::Sink),
+                None => return Err(HerderError::NotFound(format!("Unknown plugin {plugin}."))),
+            };
+        let mut keys: Vec<ConfigKeyInfo> = own.keys().map(ConfigKeyInfo::from).collect();
+        let framework = connector_config_def(kind);
+        keys.extend(
+            framework
+                .keys()
+                .filter(|k| own.key(k.name()).is_none())
+                .map(ConfigKeyInfo::from),
+        );
+        Ok(keys)
+    }
+
+    async fn set_cluster_logger_level(&self, namespace: &str, level: &str) -> HerderResult<()> {
+        self.inner
+            .configs
+            .put_logger_level(namespace, level)
+            .await
+            .map_err(internal)
+    }
+
+    async fn validate_connector_config(&self, config: ConfigMap) -> HerderResult<ConfigInfos> {
+        self.inner.validate(&config)
+    }
+
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<ConfigMap>,
+        signature: Option<RequestSignature>,
+    ) -> HerderResult<()> {
+        self.inner.check_signature(signature.as_ref())?;
+        let membership = self.inner.stable().await?;
+        if !membership.leader {
+            return Err(HerderError::NotLeader {
+                leader_url: membership.leader_url,
+            });
+        }
+        if !self.inner.configs.contains(name) {
+            return Err(Inner::not_found(name));
+        }
+        self.inner.write_task_configs(name, &configs).await
+    }
+
+    async fn fence_zombie_source_tasks(
+        &self,
+        _name: &str,
+        signature: Option<RequestSignature>,
+    ) -> HerderResult<()> {
+        self.inner.check_signature(signature.as_ref())?;
+        Err(HerderError::Unsupported(
+            "Exactly-once support for source connectors is not available in this version of Ferry, so there are no zombie tasks to fence".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use ferry_connect::config::{ConfigDef, ConfigInfos, ConfigKey, ConfigType};
+
+    use super::*;
+
+    #[test]
+    fn invalid_configs_list_every_error_as_java_does() {
+        let def = ConfigDef::new()
+            .define(ConfigKey::new("topic", ConfigType::String))
+            .define(ConfigKey::new("batch", ConfigType::Int).default_value("1"));
+        let props = HashMap::from([("batch".to_owned(), "many".to_owned())]);
+        let infos = ConfigInfos::generate("C", &def, &def.validate(&props));
+        let Some(HerderError::BadRequest(message)) = validation_error(&infos) else {
+            panic!("not a bad request");
+        };
+        assert_eq!(
+            message,
+            "Connector configuration is invalid and contains the following 2 error(s):\n\
+             Missing required configuration \"topic\" which has no default value.\n\
+             Invalid value many for configuration batch: Not a number of type INT\n\
+             You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
+        );
+        let valid = HashMap::from([("topic".to_owned(), "t".to_owned())]);
+        let infos = ConfigInfos::generate("C", &def, &def.validate(&valid));
+        assert!(validation_error(&infos).is_none());
+    }
+
+    #[test]
+    fn sink_partitions_are_named_as_java_names_them() {
+        assert_eq!(
+            Value::Object(sink_partition("t", 3)),
+            json!({"kafka_topic": "t", "kafka_partition": 3})
+        );
+    }
+}
