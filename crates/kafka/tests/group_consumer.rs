@@ -9,7 +9,7 @@ use ferry_kafka::admin::{NewTopic, OffsetAndMetadata};
 use ferry_kafka::consumer::{ConsumerConfig, OffsetReset, TopicPartition};
 use ferry_kafka::group::MembershipConfig;
 use ferry_kafka::group::consumer::assignor::by_name;
-use ferry_kafka::group::consumer::{GroupConsumer, GroupConsumerConfig};
+use ferry_kafka::group::consumer::{GroupConsumer, GroupConsumerConfig, PollEvent};
 use ferry_kafka::{Admin, ClientConfig, Cluster};
 use tokio::time::Instant;
 
@@ -289,4 +289,310 @@ async fn auto_commit_lets_a_successor_resume_where_the_last_member_stopped() {
     assert_eq!(resumed[&0], ["0-0"]);
     assert_eq!(second.consumer().position(&tp).await.unwrap(), 11);
     second.close().await;
+}
+
+/// Polls once, collecting record values per topic.
+async fn poll_by_topic(consumer: &mut GroupConsumer, values: &mut BTreeMap<String, Vec<String>>) {
+    for record in consumer.poll(Duration::from_millis(200)).await.unwrap() {
+        let value = String::from_utf8_lossy(record.value.as_deref().unwrap()).into_owned();
+        values
+            .entry(record.topic.to_string())
+            .or_default()
+            .push(value);
+    }
+}
+
+#[tokio::test]
+async fn resubscribing_after_the_first_join_keeps_delivering() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    let bootstrap = broker.bootstrap();
+    let cluster = Cluster::new(ClientConfig::new(&bootstrap).unwrap());
+    let produce = |topic: &str| {
+        let args = [
+            bootstrap.clone(),
+            topic.into(),
+            "1".into(),
+            RECORDS.to_string(),
+        ];
+        ferry_testkit::python(PRODUCE, &args).unwrap();
+    };
+    produce("first");
+    let consumer_config = ConsumerConfig {
+        auto_offset_reset: OffsetReset::Earliest,
+        fetch_max_wait: Duration::from_millis(100),
+        ..ConsumerConfig::default()
+    };
+    // A sink task's settings: both default assignors (so eager), no auto-commit.
+    let config = GroupConsumerConfig::from_pairs([
+        ("group.id", "resubscribe"),
+        ("enable.auto.commit", "false"),
+        ("session.timeout.ms", "6000"),
+        ("heartbeat.interval.ms", "1000"),
+    ])
+    .unwrap();
+    let mut consumer = GroupConsumer::new(cluster, consumer_config, config);
+    consumer.subscribe(["first"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    while consumer.assignment().is_empty() {
+        assert!(Instant::now() < deadline, "never joined");
+        poll_by_topic(&mut consumer, &mut values).await;
+    }
+    let first_generation = consumer.generation().unwrap().id;
+    while values.get("first").map_or(0, Vec::len) < RECORDS {
+        assert!(Instant::now() < deadline, "read {values:?}");
+        poll_by_topic(&mut consumer, &mut values).await;
+    }
+    values.clear();
+    consumer.commit().await.unwrap();
+    // As a sink with `topics.regex` does when a matching topic appears.
+    produce("second");
+    consumer.subscribe(["first", "second"]);
+    while values.get("second").map_or(0, Vec::len) < RECORDS {
+        assert!(
+            Instant::now() < deadline,
+            "after resubscribing: assignment {:?}, read {values:?}",
+            consumer.assignment()
+        );
+        poll_by_topic(&mut consumer, &mut values).await;
+    }
+    assert!(consumer.generation().unwrap().id > first_generation);
+    let topics: BTreeSet<String> = consumer
+        .assignment()
+        .iter()
+        .map(|tp| tp.topic.to_string())
+        .collect();
+    assert_eq!(topics, BTreeSet::from(["first".into(), "second".into()]));
+    // Records produced after the rebalance arrive too, and what was committed before it is
+    // not read again.
+    produce("first");
+    while values.get("first").map_or(0, Vec::len) < RECORDS {
+        assert!(Instant::now() < deadline, "after the rebalance: {values:?}");
+        poll_by_topic(&mut consumer, &mut values).await;
+    }
+    let expected: Vec<String> = (0..RECORDS).map(|i| format!("0-{i}")).collect();
+    assert_eq!(values["first"], expected);
+    consumer.close().await;
+}
+
+#[tokio::test]
+async fn subscribing_after_joining_with_no_topics_delivers() {
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    let bootstrap = broker.bootstrap();
+    let cluster = Cluster::new(ClientConfig::new(&bootstrap).unwrap());
+    let consumer_config = ConsumerConfig {
+        auto_offset_reset: OffsetReset::Earliest,
+        fetch_max_wait: Duration::from_millis(100),
+        ..ConsumerConfig::default()
+    };
+    let mut consumer = GroupConsumer::new(
+        cluster,
+        consumer_config,
+        group_config("empty-first", "range"),
+    );
+    // A sink whose `topics.regex` matches nothing yet.
+    consumer.subscribe(Vec::<String>::new());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut values = BTreeMap::new();
+    while consumer.generation().is_none() {
+        assert!(Instant::now() < deadline, "never joined");
+        poll_by_topic(&mut consumer, &mut values).await;
+    }
+    assert!(consumer.assignment().is_empty());
+    let args = [bootstrap, "late".into(), "1".into(), RECORDS.to_string()];
+    ferry_testkit::python(PRODUCE, &args).unwrap();
+    consumer.subscribe(["late"]);
+    while values.get("late").map_or(0, Vec::len) < RECORDS {
+        assert!(Instant::now() < deadline, "read {values:?}");
+        poll_by_topic(&mut consumer, &mut values).await;
+    }
+    let expected: Vec<String> = (0..RECORDS).map(|i| format!("0-{i}")).collect();
+    assert_eq!(values["late"], expected);
+    consumer.close().await;
+}
+
+/// What the two members of a handover test did, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Revoked(usize, Vec<i32>),
+    Assigned(usize, Vec<(i32, i64)>),
+    Record(usize, i32, i64),
+}
+
+/// A member that commits what it has processed when partitions are revoked, as Connect's
+/// sink task does.
+struct Member {
+    id: usize,
+    consumer: GroupConsumer,
+    processed: BTreeMap<TopicPartition, i64>,
+}
+
+impl Member {
+    async fn step(&mut self, log: &mut Vec<Seen>) {
+        let event = self
+            .consumer
+            .poll_events(Duration::from_millis(100))
+            .await
+            .unwrap();
+        match event {
+            PollEvent::Records(records) => {
+                for record in records {
+                    log.push(Seen::Record(self.id, record.partition, record.offset));
+                    let tp = TopicPartition::new(record.topic.to_string(), record.partition);
+                    self.processed.insert(tp, record.offset + 1);
+                }
+            }
+            PollEvent::Revoked(partitions) => {
+                let offsets = partitions
+                    .iter()
+                    .filter_map(|tp| {
+                        Some((
+                            tp.clone(),
+                            OffsetAndMetadata::new(self.processed.remove(tp)?),
+                        ))
+                    })
+                    .collect();
+                self.consumer.commit_offsets(offsets).await.unwrap();
+                log.push(Seen::Revoked(
+                    self.id,
+                    partitions.iter().map(|tp| tp.partition).collect(),
+                ));
+            }
+            PollEvent::Assigned(partitions) => {
+                let mut positions = Vec::new();
+                for tp in &partitions {
+                    let position = self.consumer.consumer().position(tp).await.unwrap();
+                    positions.push((tp.partition, position));
+                }
+                log.push(Seen::Assigned(self.id, positions));
+            }
+            PollEvent::Lost(partitions) => panic!("member {} lost {partitions:?}", self.id),
+        }
+    }
+}
+
+/// Two members hand partitions over: the one losing them commits in its revocation, and the
+/// one gaining them starts exactly there.
+async fn hand_over(strategy: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    let bootstrap = broker.bootstrap();
+    let topic = "handover";
+    let cluster = Cluster::new(ClientConfig::new(&bootstrap).unwrap());
+    let created = Admin::new(cluster.clone())
+        .create_topics(&[NewTopic::new(topic, PARTITIONS, 1)])
+        .await
+        .unwrap();
+    created[topic].clone().unwrap();
+    let produce = || {
+        let args = [
+            bootstrap.clone(),
+            topic.to_owned(),
+            PARTITIONS.to_string(),
+            RECORDS.to_string(),
+        ];
+        ferry_testkit::python(PRODUCE, &args).unwrap();
+    };
+    produce();
+    let consumer_config = ConsumerConfig {
+        auto_offset_reset: OffsetReset::Earliest,
+        fetch_max_wait: Duration::from_millis(100),
+        ..ConsumerConfig::default()
+    };
+    let group = format!("handover-{strategy}");
+    let member = |id| {
+        let mut consumer = GroupConsumer::new(
+            cluster.clone(),
+            consumer_config.clone(),
+            group_config(&group, strategy),
+        );
+        consumer.subscribe([topic]);
+        Member {
+            id,
+            consumer,
+            processed: BTreeMap::new(),
+        }
+    };
+    let records_of = |log: &[Seen]| log.iter().filter(|s| matches!(s, Seen::Record(..))).count();
+    let partitions = usize::try_from(PARTITIONS).unwrap();
+    let mut log = Vec::new();
+    let mut first = member(0);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while records_of(&log) < partitions * RECORDS {
+        assert!(Instant::now() < deadline, "the first member read {log:?}");
+        first.step(&mut log).await;
+    }
+
+    let mut second = member(1);
+    let mut produced = false;
+    while records_of(&log) < 2 * partitions * RECORDS {
+        assert!(Instant::now() < deadline, "the members read {log:?}");
+        first.step(&mut log).await;
+        second.step(&mut log).await;
+        let split = first.consumer.assignment().len() == partitions / 2
+            && second.consumer.assignment().len() == partitions / 2;
+        if split && !produced {
+            produce();
+            produced = true;
+        }
+    }
+
+    // Every record was read exactly once, in order per partition.
+    let mut offsets: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for seen in &log {
+        if let Seen::Record(_, partition, offset) = seen {
+            offsets.entry(*partition).or_default().push(*offset);
+        }
+    }
+    let expected: Vec<i64> = (0..i64::try_from(2 * RECORDS).unwrap()).collect();
+    for partition in 0..PARTITIONS {
+        assert_eq!(
+            offsets[&partition], expected,
+            "partition {partition}: {log:?}"
+        );
+    }
+    // The second member got its partitions only after the first gave them up, and started
+    // where the first one committed.
+    let theirs: Vec<TopicPartition> = second.consumer.assignment();
+    assert_eq!(theirs.len(), partitions / 2);
+    for tp in &theirs {
+        let p = tp.partition;
+        let revoked = log
+            .iter()
+            .position(|s| matches!(s, Seen::Revoked(0, ps) if ps.contains(&p)))
+            .unwrap_or_else(|| panic!("partition {p} was never revoked: {log:?}"));
+        let assigned = log
+            .iter()
+            .position(|s| matches!(s, Seen::Assigned(1, ps) if ps.iter().any(|(q, _)| *q == p)))
+            .unwrap_or_else(|| panic!("partition {p} was never assigned: {log:?}"));
+        let read = log
+            .iter()
+            .position(|s| matches!(s, Seen::Record(1, q, _) if *q == p))
+            .unwrap();
+        assert!(revoked < assigned && assigned < read, "{log:?}");
+        let Seen::Assigned(_, positions) = &log[assigned] else {
+            unreachable!()
+        };
+        let committed = i64::try_from(RECORDS).unwrap();
+        assert!(positions.contains(&(p, committed)), "{log:?}");
+    }
+    first.consumer.close().await;
+    second.consumer.close().await;
+}
+
+#[tokio::test]
+async fn eager_revocation_commits_before_the_new_owner_reads() {
+    hand_over("range").await;
+}
+
+#[tokio::test]
+async fn cooperative_revocation_commits_before_the_new_owner_reads() {
+    hand_over("cooperative-sticky").await;
 }

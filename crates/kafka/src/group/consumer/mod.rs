@@ -1,6 +1,8 @@
 //! The consumer group protocol (protocol type `consumer`, Java's `ConsumerCoordinator`): a
 //! [`GroupConsumer`] subscribes to topics, takes part in its group's rebalances (eager or
 //! cooperative, KIP-429), reads its partitions with a [`Consumer`] and commits offsets.
+//! [`GroupConsumer::poll_events`] also reports revoked, assigned and lost partitions (Java's
+//! `ConsumerRebalanceListener`), holding a rebalance while its owner commits.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ferry_kafka::group::GroupError> {
@@ -30,7 +32,7 @@ mod commit;
 mod config;
 pub mod protocol;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -48,6 +50,26 @@ use super::{
 use crate::admin::OffsetAndMetadata;
 use crate::cluster::Cluster;
 use crate::consumer::{Consumer, ConsumerConfig, ConsumerRecord, TopicPartition};
+
+/// What [`GroupConsumer::poll_events`] returns: records, or a change of the assignment (Java's
+/// `ConsumerRebalanceListener` callbacks, as values an async owner can act on in its own loop).
+#[derive(Debug)]
+pub enum PollEvent {
+    /// Records of owned partitions (empty when none arrived in time).
+    Records(Vec<ConsumerRecord>),
+    /// These partitions are about to be given up (`onPartitionsRevoked`): they are still
+    /// assigned and their positions still readable, and the rebalance waits until the next
+    /// poll, so commit their offsets (and close their work) now. Under the eager protocol this
+    /// comes before the JoinGroup; under the cooperative one before the second rebalance that
+    /// hands them to their new owner.
+    Revoked(Vec<TopicPartition>),
+    /// These partitions were assigned and positioned at their committed offsets (or the
+    /// `auto.offset.reset` position) (`onPartitionsAssigned`); seek here to start elsewhere.
+    Assigned(Vec<TopicPartition>),
+    /// These partitions were lost without a chance to commit, because the coordinator no
+    /// longer knows this member (`onPartitionsLost`); another member may already own them.
+    Lost(Vec<TopicPartition>),
+}
 
 /// A member of a consumer group reading the partitions the group assigns it. See the
 /// [module docs](self).
@@ -67,6 +89,11 @@ pub struct GroupConsumer {
     /// The generation of the last completed join.
     generation: Option<Generation>,
     next_auto_commit: Instant,
+    /// Events for the next polls.
+    events: VecDeque<PollEvent>,
+    /// Partitions reported revoked, released at the next poll, with the JoinGroup that waits
+    /// for that (eager) or `None` when the second rebalance is to be requested (cooperative).
+    releasing: Option<(Vec<TopicPartition>, Option<PrepareJoin>)>,
 }
 
 impl GroupConsumer {
@@ -87,6 +114,8 @@ impl GroupConsumer {
             owned: BTreeSet::new(),
             unpositioned: BTreeSet::new(),
             generation: None,
+            events: VecDeque::new(),
+            releasing: None,
         }
     }
 
@@ -142,12 +171,77 @@ impl GroupConsumer {
 
     /// Takes part in rebalances and returns the records that arrive within `timeout`.
     /// Rebalance work (revoking, assigning, the leader's assignment) happens inside `poll`, so
-    /// call it regularly (within `max.poll.interval.ms`).
+    /// call it regularly (within `max.poll.interval.ms`). Owners that must act on rebalances
+    /// (commit before partitions go, set up newly assigned ones) use
+    /// [`GroupConsumer::poll_events`] instead.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, GroupError> {
         let deadline = Instant::now() + timeout;
         loop {
-            while let Some(event) = self.member_mut()?.try_next_event() {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if let PollEvent::Records(records) = self.poll_events(remaining).await? {
+                return Ok(records);
+            }
+        }
+    }
+
+    /// Like [`GroupConsumer::poll`], but reports changes of the assignment as they happen,
+    /// one [`PollEvent`] per call, before any record of the new assignment. A revocation holds
+    /// the rebalance until the next call, so that offsets committed in between (with
+    /// [`GroupConsumer::commit_offsets`]) are where the next owner starts.
+    ///
+    /// ```no_run
+    /// # async fn demo(mut consumer: ferry_kafka::group::consumer::GroupConsumer)
+    /// # -> Result<(), ferry_kafka::group::GroupError> {
+    /// use std::collections::BTreeMap;
+    /// use std::time::Duration;
+    /// use ferry_kafka::admin::OffsetAndMetadata;
+    /// use ferry_kafka::group::consumer::PollEvent;
+    ///
+    /// let mut processed = BTreeMap::new();
+    /// loop {
+    ///     match consumer.poll_events(Duration::from_secs(1)).await? {
+    ///         PollEvent::Records(records) => {
+    ///             for record in records {
+    ///                 let tp = ferry_kafka::consumer::TopicPartition::new(
+    ///                     record.topic.to_string(),
+    ///                     record.partition,
+    ///                 );
+    ///                 processed.insert(tp, OffsetAndMetadata::new(record.offset + 1));
+    ///             }
+    ///         }
+    ///         PollEvent::Revoked(partitions) => {
+    ///             let offsets = partitions
+    ///                 .iter()
+    ///                 .filter_map(|tp| Some((tp.clone(), processed.remove(tp)?)))
+    ///                 .collect();
+    ///             consumer.commit_offsets(offsets).await?;
+    ///         }
+    ///         PollEvent::Lost(partitions) => partitions.iter().for_each(|tp| {
+    ///             processed.remove(tp);
+    ///         }),
+    ///         PollEvent::Assigned(_) => {}
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub async fn poll_events(&mut self, timeout: Duration) -> Result<PollEvent, GroupError> {
+        let deadline = Instant::now() + timeout;
+        self.release_revoked()?;
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Ok(event);
+            }
+            while self.events.is_empty()
+                && let Some(event) = self.member_mut()?.try_next_event()
+            {
                 self.handle(event?).await?;
+            }
+            if !self.events.is_empty() {
+                continue;
+            }
+            if !self.unpositioned.is_empty() {
+                let positioned = self.position_new_partitions().await?;
+                return Ok(PollEvent::Assigned(positioned));
             }
             if self.generation.is_some() && !self.owned.is_empty() {
                 break;
@@ -155,13 +249,12 @@ impl GroupConsumer {
             let member = self.member_mut()?;
             match tokio::time::timeout_at(deadline, member.next_event()).await {
                 Ok(event) => self.handle(event?).await?,
-                Err(_) => return Ok(Vec::new()),
+                Err(_) => return Ok(PollEvent::Records(Vec::new())),
             }
         }
-        self.position_new_partitions().await?;
         self.maybe_auto_commit();
         let remaining = deadline.saturating_duration_since(Instant::now());
-        Ok(self.consumer.poll(remaining).await?)
+        Ok(PollEvent::Records(self.consumer.poll(remaining).await?))
     }
 
     /// Commits the current positions of the owned partitions and waits for the answer.
@@ -211,11 +304,9 @@ impl GroupConsumer {
     }
 
     /// Starts newly assigned partitions at their committed offsets (the others at the
-    /// `auto.offset.reset` position); on failure they stay paused and the next poll retries.
-    async fn position_new_partitions(&mut self) -> Result<(), GroupError> {
-        if self.unpositioned.is_empty() {
-            return Ok(());
-        }
+    /// `auto.offset.reset` position) and returns them; on failure they stay paused and the
+    /// next poll retries.
+    async fn position_new_partitions(&mut self) -> Result<Vec<TopicPartition>, GroupError> {
         let partitions: Vec<TopicPartition> = self.unpositioned.iter().cloned().collect();
         let committed = self.committed(Some(&partitions)).await?;
         for tp in &partitions {
@@ -225,7 +316,7 @@ impl GroupConsumer {
         }
         self.consumer.resume(&partitions);
         self.unpositioned.clear();
-        Ok(())
+        Ok(partitions)
     }
 
     fn member_mut(&mut self) -> Result<&mut GroupMember, GroupError> {
@@ -293,15 +384,19 @@ impl GroupConsumer {
     /// current subscription and ownership.
     async fn prepare(&mut self, prepare: PrepareJoin) -> Result<(), GroupError> {
         if prepare.generation.is_none() {
-            if !self.owned.is_empty() {
-                tracing::info!(partitions = ?self.owned, "partitions lost");
+            let lost: Vec<TopicPartition> =
+                self.owned.difference(&self.unpositioned).cloned().collect();
+            if !lost.is_empty() {
+                tracing::info!(partitions = ?lost, "partitions lost");
+                self.events.push_back(PollEvent::Lost(lost));
             }
             self.consumer.unassign();
             self.owned.clear();
             self.unpositioned.clear();
             self.generation = None;
-        } else if self.rebalance_protocol() == RebalanceProtocol::Eager {
-            self.revoke(self.owned.iter().cloned().collect()).await;
+        } else if self.rebalance_protocol() == RebalanceProtocol::Eager && !self.owned.is_empty() {
+            let owned: Vec<TopicPartition> = self.owned.iter().cloned().collect();
+            return self.revoke(owned, Some(prepare)).await;
         }
         let protocols = self.protocols();
         self.member_mut()?.set_protocols(protocols);
@@ -309,27 +404,57 @@ impl GroupConsumer {
         Ok(())
     }
 
-    /// Gives up `partitions`, committing their positions first under auto-commit.
-    async fn revoke(&mut self, partitions: Vec<TopicPartition>) {
-        if partitions.is_empty() {
-            return;
+    /// Starts giving up `partitions`: commits their positions under auto-commit and tells the
+    /// owner, who may commit too before the next poll releases them. Partitions the owner
+    /// has not been told about yet (still unpositioned) go at once.
+    async fn revoke(
+        &mut self,
+        partitions: Vec<TopicPartition>,
+        prepare: Option<PrepareJoin>,
+    ) -> Result<(), GroupError> {
+        let announced: Vec<TopicPartition> = partitions
+            .iter()
+            .filter(|tp| !self.unpositioned.contains(*tp))
+            .cloned()
+            .collect();
+        self.releasing = Some((partitions, prepare));
+        if announced.is_empty() {
+            return self.release_revoked();
         }
         if self.config.enable_auto_commit {
             let positions = self
                 .positions()
                 .into_iter()
-                .filter(|(tp, _)| partitions.contains(tp))
+                .filter(|(tp, _)| announced.contains(tp))
                 .collect();
             if let Err(error) = self.commit_offsets(positions).await {
                 tracing::warn!(%error, "commit before revocation failed");
             }
         }
-        tracing::info!(?partitions, "revoking partitions");
+        tracing::info!(partitions = ?announced, "revoking partitions");
+        self.events.push_back(PollEvent::Revoked(announced));
+        Ok(())
+    }
+
+    /// Releases the partitions reported revoked, then lets the rebalance go on: the eager
+    /// JoinGroup, or the cooperative second rebalance.
+    fn release_revoked(&mut self) -> Result<(), GroupError> {
+        let Some((partitions, prepare)) = self.releasing.take() else {
+            return Ok(());
+        };
         self.consumer.incremental_unassign(&partitions);
         for tp in &partitions {
             self.owned.remove(tp);
             self.unpositioned.remove(tp);
         }
+        let protocols = self.protocols();
+        let member = self.member_mut()?;
+        member.set_protocols(protocols);
+        match prepare {
+            Some(prepare) => prepare.done(),
+            None => member.request_rejoin("partitions were revoked"),
+        }
+        Ok(())
     }
 
     /// The leader's part: decode every subscription and run the chosen assignor.
@@ -400,7 +525,6 @@ impl GroupConsumer {
         let assigned: BTreeSet<TopicPartition> = assignment.partitions.into_iter().collect();
         let revoked: Vec<TopicPartition> = self.owned.difference(&assigned).cloned().collect();
         let added: Vec<TopicPartition> = assigned.difference(&self.owned).cloned().collect();
-        self.revoke(revoked.clone()).await;
         if !added.is_empty() {
             tracing::info!(partitions = ?added, "assigned partitions");
             // Paused until their committed offsets are known, so that nothing is read from
@@ -410,11 +534,10 @@ impl GroupConsumer {
             self.unpositioned.extend(added.iter().cloned());
             self.owned.extend(added);
         }
-        if !revoked.is_empty() && self.rebalance_protocol() == RebalanceProtocol::Cooperative {
-            let protocols = self.protocols();
-            let member = self.member_mut()?;
-            member.set_protocols(protocols);
-            member.request_rejoin("partitions were revoked");
+        if !revoked.is_empty() {
+            // Eager members own nothing here; a cooperative one rejoins once the owner has
+            // committed, so that the new owner starts where it stopped (KIP-429).
+            return self.revoke(revoked, None).await;
         }
         Ok(())
     }
