@@ -1,27 +1,49 @@
 """Ferry's benchmarks, run by scripts/bench with the project's virtualenv.
 
-Every figure is measured against a reference in the same run: the librdkafka programs of
-bench/ (built from source by the rdkafka crate), on the same freshly started brokers, with the
-median of several runs. CPU seconds and peak resident memory are the whole process's, read from
-wait4()'s rusage.
+Every figure is measured against a reference in the same run, on freshly started tansu brokers,
+as the median of --runs runs. The references are the librdkafka programs of bench/ (librdkafka
+built from source by the rdkafka crate): what a user could write without any framework. CPU
+seconds and peak resident memory are the whole process's: wait4()'s rusage for programs that
+exit, /proc for a worker that keeps running.
+
+Scenarios (--only NAME):
+  client       produce and consume throughput, 100 B and 1 KiB records, Ferry's client vs librdkafka
+  replication  copying records between two clusters: librdkafka pipe vs Ferry's MirrorSourceConnector
+  distance     the same copy across a 50 ms round-trip link vs loopback, default settings
+  worker       idle `ferry standalone`: time until the REST API answers, resident memory
 """
 
 import argparse
 import json
 import os
+import platform
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TANSU = os.path.join(ROOT, ".tools", "bin", "tansu")
 BENCH = os.path.join(ROOT, "bench", "target", "release", "ferry-bench")
+FERRY = os.path.join(ROOT, "target", "release", "ferry")
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"
+SCENARIOS = ("client", "replication", "distance", "worker")
+SECTION_TITLES = ("Client throughput", "Replication between two clusters", "Long distance",
+                  "Idle worker")
+MIRROR_SOURCE = "org.apache.kafka.connect.mirror.MirrorSourceConnector"
+BYTE_ARRAY = "org.apache.kafka.connect.converters.ByteArrayConverter"
+NETNS = "ferry-bench-link"
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def free_port():
@@ -30,34 +52,194 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Broker:
-    """One tansu cluster on a free port, stopped by close()."""
+def wait_port(host, port, proc, what, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{what} did not start")
+            time.sleep(0.05)
 
-    def __init__(self, name):
-        self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix=f"ferry-bench-{name}-", suffix=".log")
-        self.proc = subprocess.Popen(
-            [TANSU, "broker", "--listener-url", f"tcp://127.0.0.1:{self.port}",
-             "--advertised-listener-url", f"tcp://127.0.0.1:{self.port}",
-             "--storage-engine", "memory://tansu/", "--cluster-id", name],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
+
+# --- the latency link -------------------------------------------------------------------------
+
+
+def sh(*argv):
+    return subprocess.run(argv, capture_output=True, text=True)
+
+
+class Link:
+    """A link with an added round-trip time between the clients and a broker.
+
+    netem on a veth pair into a network namespace when the kernel has `sch_netem`; otherwise
+    `ferry-bench delay-proxy`, a userspace TCP relay that delays each direction by rtt/2 (the
+    broker then advertises the relay's address, so every connection crosses it).
+    """
+
+    def __init__(self, rtt_ms):
+        self.rtt_ms = rtt_ms
+        self.kind = "netem" if self._netem_works() else "proxy"
+        if self.kind == "netem":
+            self._setup_netem()
+        self.procs = []
+
+    @staticmethod
+    def _netem_works():
+        probe = f"{NETNS}-probe"
+        if sh("ip", "netns", "add", probe).returncode != 0:
+            return False
+        try:
+            return sh("ip", "netns", "exec", probe, "tc", "qdisc", "add", "dev", "lo", "root",
+                      "netem", "delay", "1ms").returncode == 0
+        finally:
+            sh("ip", "netns", "del", probe)
+
+    def _setup_netem(self):
+        # Half the delay on each end of the veth pair; a large queue limit so netem's default
+        # 1000-packet queue does not cap the bandwidth-delay product.
+        sh("ip", "netns", "del", NETNS)
+        half = f"{self.rtt_ms / 2}ms"
+        steps = [
+            ["ip", "netns", "add", NETNS],
+            ["ip", "link", "add", "fbench0", "type", "veth", "peer", "name", "fbench1"],
+            ["ip", "link", "set", "fbench1", "netns", NETNS],
+            ["ip", "addr", "add", "10.201.0.1/30", "dev", "fbench0"],
+            ["ip", "link", "set", "fbench0", "up"],
+            ["ip", "netns", "exec", NETNS, "ip", "addr", "add", "10.201.0.2/30", "dev", "fbench1"],
+            ["ip", "netns", "exec", NETNS, "ip", "link", "set", "fbench1", "up"],
+            ["ip", "netns", "exec", NETNS, "ip", "link", "set", "lo", "up"],
+            ["tc", "qdisc", "add", "dev", "fbench0", "root", "netem", "delay", half,
+             "limit", "100000"],
+            ["ip", "netns", "exec", NETNS, "tc", "qdisc", "add", "dev", "fbench1", "root",
+             "netem", "delay", half, "limit", "100000"],
+        ]
+        for step in steps:
+            done = sh(*step)
+            if done.returncode != 0:
+                sh("ip", "netns", "del", NETNS)
+                raise RuntimeError(f"{' '.join(step)}: {done.stderr.strip()}")
+
+    @property
+    def description(self):
+        how = "netem on a veth pair" if self.kind == "netem" else "userspace delay proxy"
+        return f"{self.rtt_ms:g} ms RTT ({how})"
+
+    def start_proxy(self, listen, upstream):
+        self.procs.append(delay_proxy(listen, upstream, self.rtt_ms))
+
+    def close(self):
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+        if self.kind == "netem":
+            sh("ip", "netns", "del", NETNS)
+
+
+def delay_proxy(listen, upstream, rtt_ms):
+    proc = subprocess.Popen([BENCH, "delay-proxy", "--listen", str(listen), "--upstream",
+                             upstream, "--rtt-ms", str(rtt_ms)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port("127.0.0.1", listen, proc, "delay proxy")
+    return proc
+
+
+def link_self_check(rtt_ms):
+    """Measures the proxy itself: bare TCP throughput at 0 ms against a direct connection, and
+    the round trip at `rtt_ms`. Returns a sentence for the report."""
+    port = free_port()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", port))
+    listener.listen(8)
+
+    def serve():
         while True:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
+                conn, _ = listener.accept()
             except OSError:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"broker {name} did not start")
-                time.sleep(0.05)
+                return
+
+            def echo(conn):
+                while data := conn.recv(1 << 20):
+                    if data == b"p":
+                        conn.sendall(b"q")
+                conn.close()
+            threading.Thread(target=echo, args=(conn,), daemon=True).start()
+    threading.Thread(target=serve, daemon=True).start()
+
+    def bulk(p, total=1 << 30):
+        s = socket.create_connection(("127.0.0.1", p))
+        buf, sent, start = b"x" * (1 << 20), 0, time.time()
+        while sent < total:
+            s.sendall(buf)
+            sent += len(buf)
+        s.shutdown(socket.SHUT_WR)
+        s.recv(1)
+        s.close()
+        return total / (time.time() - start) / 1e6
+
+    def round_trip(p):
+        s = socket.create_connection(("127.0.0.1", p))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        times = []
+        for _ in range(11):
+            start = time.time()
+            s.sendall(b"p")
+            s.recv(1)
+            times.append((time.time() - start) * 1000)
+        s.close()
+        return statistics.median(times)
+
+    direct = bulk(port)
+    figures = {}
+    for rtt in (0, rtt_ms):
+        listen = free_port()
+        proxy = delay_proxy(listen, f"127.0.0.1:{port}", rtt)
+        try:
+            figures[rtt] = (bulk(listen), round_trip(listen))
+        finally:
+            proxy.kill()
+            proxy.wait()
+    listener.close()
+    return (f"Delay proxy self-check: a bare TCP stream through it at 0 ms moved "
+            f"{figures[0][0]:,.0f} MB/s (direct: {direct:,.0f} MB/s; the Python sender is the "
+            f"limit), and a ping-pong at {rtt_ms:g} ms took {figures[rtt_ms][1]:.1f} ms.")
+
+
+# --- brokers ----------------------------------------------------------------------------------
+
+
+class Broker:
+    """One tansu cluster on a free port, behind `link` when given; stopped by close()."""
+
+    def __init__(self, name, link=None):
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix=f"ferry-bench-{name}-", suffix=".log")
+        host, advertised = "127.0.0.1", self.port
+        prefix = []
+        if link is not None and link.kind == "netem":
+            host, prefix = "10.201.0.2", ["ip", "netns", "exec", NETNS]
+        elif link is not None:
+            advertised = free_port()
+        self.host, self.advertised = host, advertised
+        self.proc = subprocess.Popen(
+            prefix + [TANSU, "broker", "--listener-url", f"tcp://{host}:{self.port}",
+                      "--advertised-listener-url", f"tcp://{host}:{advertised}",
+                      "--storage-engine", "memory://tansu/", "--cluster-id", name],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(host, self.port, self.proc, f"broker {name}")
+        if link is not None and link.kind == "proxy":
+            link.start_proxy(advertised, f"127.0.0.1:{self.port}")
 
     @property
     def bootstrap(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.advertised}"
 
     def create_topic(self, topic, partitions):
         from confluent_kafka.admin import AdminClient, NewTopic
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
         for future in admin.create_topics([NewTopic(topic, partitions, 1)]).values():
             future.result(30)
 
@@ -65,6 +247,9 @@ class Broker:
         self.proc.kill()
         self.proc.wait()
         self.log.close()
+
+
+# --- measuring --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -76,21 +261,49 @@ class Sample:
     rss_kb: int
 
 
-def timed(argv):
-    """Runs a benchmark program; returns its report with its CPU time and peak RSS."""
+class Unavailable(Exception):
+    """The program under test cannot run this scenario yet (not a measurement failure)."""
+
+
+def timed(argv, wall=False):
+    """Runs a benchmark program; returns its report with its CPU time and peak RSS. With
+    `wall`, the time is the process's whole life (start-up included) rather than its own
+    first-to-last-record measure."""
     with tempfile.TemporaryFile() as err:
+        start = time.time()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
         stdout = proc.stdout.read()
         # wait4 gives this child's own rusage (CPU and peak RSS), unlike RUSAGE_CHILDREN totals.
         _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.time() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)
         if code != 0:
             err.seek(0)
-            tail = err.read()[-2000:].decode(errors="replace")
-            raise RuntimeError(f"{' '.join(argv)} exited {code}:\n{tail}")
+            tail = err.read()[-600:].decode(errors="replace").strip()
+            raise RuntimeError(f"{os.path.basename(argv[0])} {argv[1]} exited {code}: {tail}")
     report = json.loads(stdout.strip().splitlines()[-1])
-    return Sample(report["records"], report["bytes"], report["seconds"],
+    return Sample(report["records"], report["bytes"], elapsed if wall else report["seconds"],
                   usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+
+
+def proc_usage(pid):
+    """CPU seconds and peak RSS (KiB) of a running process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/status") as f:
+        status = dict(line.split(":", 1) for line in f if ":" in line)
+    return cpu, int(status["VmHWM"].split()[0]), int(status["VmRSS"].split()[0])
+
+
+def stop(proc, grace=10):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @dataclass
@@ -99,6 +312,8 @@ class Result:
     shape: str
     program: str
     samples: list = field(default_factory=list)
+    error: str | None = None
+    unavailable: str | None = None
 
     def median(self, attr):
         return statistics.median(getattr(s, attr) for s in self.samples)
@@ -115,91 +330,421 @@ class Result:
     def cpu_per_gb(self):
         return statistics.median(s.cpu / (s.bytes / 1e9) for s in self.samples)
 
+    def measure(self, runner):
+        """Adds one sample from `runner()`, unless an earlier run already failed."""
+        if self.error or self.unavailable:
+            return
+        try:
+            self.samples.append(runner())
+        except Unavailable as e:
+            self.unavailable = str(e)
+        except Exception as e:  # noqa: BLE001 — a failed program is a figure to report
+            self.error = " ".join(str(e).split())[:400]
+            log(f"{self.name} / {self.program} failed: {self.error}")
 
-def bench_produce(size, records, partitions, runs, programs):
-    results = {p: Result(f"produce {size} B", f"{records:,} × {size} B, {partitions} partitions",
-                         p) for p in programs}
-    for _ in range(runs):
-        for program in programs:
-            broker = Broker("produce")
+
+# --- scenario (a): client throughput ----------------------------------------------------------
+
+
+def bench_client(opts):
+    results = []
+    for size, records in ((100, 2_000_000), (1024, 500_000)):
+        records //= opts.scale
+        partitions = 3
+        shape = f"{records:,} × {size} B, {partitions} partitions, 1 client, loopback"
+        consume_shape = f"{shape}, fetch wait {opts.consume_fetch_wait_ms} ms"
+        produce = {p: Result(f"produce {size} B", shape, p) for p in opts.programs}
+        consume = {p: Result(f"consume {size} B", consume_shape, p)
+                   for p in opts.programs}
+        for run in range(opts.runs):
+            log(f"client {size} B, run {run + 1}/{opts.runs}")
+            for program in opts.programs:
+                broker = Broker("produce")
+                try:
+                    broker.create_topic("bench", partitions)
+                    produce[program].measure(lambda: timed(
+                        [BENCH, f"{program}-produce", "--bootstrap", broker.bootstrap,
+                         "--topic", "bench", "--records", str(records), "--size", str(size),
+                         "--partitions", str(partitions)]))
+                finally:
+                    broker.close()
+            broker = Broker("consume")
             try:
                 broker.create_topic("bench", partitions)
-                results[program].samples.append(timed(
-                    [BENCH, f"{program}-produce", "--bootstrap", broker.bootstrap,
-                     "--topic", "bench", "--records", str(records), "--size", str(size),
-                     "--partitions", str(partitions)]))
+                preload(broker, "bench", records, size, partitions)
+                for program in opts.programs:
+                    consume[program].measure(lambda: timed(
+                        [BENCH, f"{program}-consume", "--bootstrap", broker.bootstrap,
+                         "--topic", "bench", "--records", str(records),
+                         "--partitions", str(partitions),
+                         "--fetch-wait-ms", str(opts.consume_fetch_wait_ms)]))
             finally:
                 broker.close()
+        results += list(produce.values()) + list(consume.values())
+    return results
+
+
+def preload(broker, topic, records, size, partitions):
+    timed([BENCH, "rdkafka-produce", "--bootstrap", broker.bootstrap, "--topic", topic,
+           "--records", str(records), "--size", str(size), "--partitions", str(partitions)])
+
+
+# --- scenarios (b) and (c): replication -------------------------------------------------------
+
+
+def ferry_has(subcommand):
+    if not os.path.exists(FERRY):
+        return False
+    done = subprocess.run([FERRY, "--help"], capture_output=True, text=True)
+    return subcommand in done.stdout
+
+
+def pipe_sample(source, target, records, partitions, opts):
+    return timed([BENCH, "rdkafka-pipe", "--source", source.bootstrap, "--target",
+                  target.bootstrap, "--topic", "bench", "--records", str(records),
+                  "--partitions", str(partitions)] + opts.fetch_wait_args, wall=True)
+
+
+def write_props(path, props):
+    with open(path, "w") as f:
+        f.writelines(f"{k}={v}\n" for k, v in props.items())
+
+
+def mirror_sample(source, target, records, size, partitions, opts):
+    """Runs Ferry's MirrorSourceConnector in `ferry standalone` until the target holds every
+    record (counted from Fetch high watermarks); the time includes the worker's start-up, as
+    the pipe's does."""
+    if not ferry_has("standalone"):
+        raise Unavailable("`ferry standalone` not built yet")
+    with tempfile.TemporaryDirectory(prefix="ferry-bench-mm2-") as tmp:
+        rest = free_port()
+        worker, connector = os.path.join(tmp, "worker.properties"), os.path.join(
+            tmp, "mirror-source.properties")
+        write_props(worker, {
+            "bootstrap.servers": target.bootstrap,
+            "key.converter": BYTE_ARRAY,
+            "value.converter": BYTE_ARRAY,
+            "offset.storage.file.filename": os.path.join(tmp, "offsets"),
+            "listeners": f"http://127.0.0.1:{rest}",
+        })
+        connector_props = {
+            "name": "bench-mirror",
+            "connector.class": MIRROR_SOURCE,
+            "tasks.max": "1",
+            "source.cluster.alias": "src",
+            "target.cluster.alias": "dst",
+            "source.cluster.bootstrap.servers": source.bootstrap,
+            "target.cluster.bootstrap.servers": target.bootstrap,
+            "topics": "bench",
+            "key.converter": BYTE_ARRAY,
+            "value.converter": BYTE_ARRAY,
+            "replication.factor": "1",
+            "offset-syncs.topic.replication.factor": "1",
+            "sync.topic.acls.enabled": "false",
+        }
+        if opts.fetch_wait_ms is not None:
+            connector_props["consumer.fetch.max.wait.ms"] = str(opts.fetch_wait_ms)
+        write_props(connector, connector_props)
+        with tempfile.TemporaryFile() as err:
+            start = time.time()
+            ferry = subprocess.Popen([FERRY, "standalone", worker, connector],
+                                     stdout=subprocess.DEVNULL, stderr=err)
+            watcher = subprocess.Popen(
+                [BENCH, "wait-records", "--bootstrap", target.bootstrap, "--topic",
+                 "src.bench", "--records", str(records), "--partitions", str(partitions),
+                 "--timeout-s", str(opts.copy_timeout)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                while watcher.poll() is None and ferry.poll() is None:
+                    time.sleep(0.01)
+                elapsed = time.time() - start
+                if ferry.poll() is not None:
+                    err.seek(0)
+                    tail = err.read()[-600:].decode(errors="replace").strip()
+                    tail = tail.splitlines()[-1] if tail else ""
+                    tail = tail.replace(f"invalid connector configuration {connector}: ", "")
+                    reason = f"ferry standalone exited {ferry.returncode}: {tail}"
+                    if "MirrorSourceConnector" in tail:
+                        raise Unavailable(reason)
+                    raise RuntimeError(reason)
+                if watcher.returncode != 0:
+                    why = (watcher.stderr.read().strip().splitlines() or ["no output"])[0]
+                    raise RuntimeError(f"copy incomplete: {why.removeprefix('Error: ')}")
+                cpu, peak_kb, _ = proc_usage(ferry.pid)
+            finally:
+                watcher.kill()
+                watcher.wait()
+                stop(ferry)
+    return Sample(records, records * size, elapsed, cpu, peak_kb)
+
+
+def bench_copy(opts, link=None):
+    records, size, partitions = 1_000_000 // opts.scale, 512, 3
+    where = link.description if link else "loopback"
+    crossing = " (source behind the link)" if link else ""
+    shape = (f"{records:,} × {size} B, {partitions} partitions, 1 task, "
+             f"fetch wait {opts.fetch_wait_label}, {where}{crossing}")
+    name = f"copy over {where}" if link else "copy between clusters"
+    results = {
+        "rdkafka": Result(name, shape, "rdkafka pipe"),
+        "ferry": Result(name, shape, "ferry MirrorSourceConnector"),
+    }
+    for run in range(opts.runs):
+        log(f"{name}, run {run + 1}/{opts.runs}")
+        for program, result in results.items():
+            if program not in opts.programs:
+                continue
+            source, target = Broker("source", link), Broker("target")
+            try:
+                source.create_topic("bench", partitions)
+                preload(source, "bench", records, size, partitions)
+                if program == "rdkafka":
+                    target.create_topic("bench", partitions)
+                    result.measure(lambda: pipe_sample(source, target, records, partitions, opts))
+                else:
+                    result.measure(lambda: mirror_sample(source, target, records, size,
+                                                         partitions, opts))
+            finally:
+                source.close()
+                target.close()
     return list(results.values())
 
 
-def bench_consume(size, records, partitions, runs, programs):
-    results = {p: Result(f"consume {size} B", f"{records:,} × {size} B, {partitions} partitions",
-                         p) for p in programs}
-    for _ in range(runs):
-        broker = Broker("consume")
+def bench_distance(opts, loopback=None):
+    """The copy across the link; `loopback` are the replication scenario's results when it ran
+    in this invocation (otherwise the loopback copy is measured here)."""
+    link = Link(opts.rtt_ms)
+    try:
+        log(f"link: {link.description}")
+        results = bench_copy(opts, link)
+    finally:
+        link.close()
+    if loopback is None:
+        loopback = bench_copy(opts)
+    ratios = [f"{far.program}: {far.records_per_s / near.records_per_s:.2f}× its loopback "
+              f"records/s across the link"
+              for near, far in zip(loopback, results) if near.samples and far.samples]
+    check = (link_self_check(opts.rtt_ms) if link.kind == "proxy" else
+             f"Link: netem, {opts.rtt_ms / 2:g} ms on each end of a veth pair.")
+    return loopback + results, ("; ".join(ratios) + ".\n\n" if ratios else "") + check
+
+
+# --- scenario (d): the idle worker ------------------------------------------------------------
+
+
+@dataclass
+class WorkerSample:
+    startup_s: float
+    rss_kb: int
+    cpu: float
+
+
+@dataclass
+class WorkerResult:
+    samples: list = field(default_factory=list)
+    error: str | None = None
+    unavailable: str | None = None
+
+
+def bench_worker(opts):
+    result = WorkerResult()
+    if not ferry_has("standalone"):
+        result.unavailable = "`ferry standalone` not built yet"
+        return result
+    for run in range(opts.runs):
+        log(f"idle worker, run {run + 1}/{opts.runs}")
+        broker = Broker("worker")
         try:
-            broker.create_topic("bench", partitions)
-            timed([BENCH, "rdkafka-produce", "--bootstrap", broker.bootstrap, "--topic", "bench",
-                   "--records", str(records), "--size", str(size),
-                   "--partitions", str(partitions)])
-            for program in programs:
-                results[program].samples.append(timed(
-                    [BENCH, f"{program}-consume", "--bootstrap", broker.bootstrap,
-                     "--topic", "bench", "--records", str(records),
-                     "--partitions", str(partitions)]))
+            with tempfile.TemporaryDirectory(prefix="ferry-bench-worker-") as tmp:
+                rest = free_port()
+                worker = os.path.join(tmp, "worker.properties")
+                write_props(worker, {
+                    "bootstrap.servers": broker.bootstrap,
+                    "key.converter": BYTE_ARRAY,
+                    "value.converter": BYTE_ARRAY,
+                    "offset.storage.file.filename": os.path.join(tmp, "offsets"),
+                    "listeners": f"http://127.0.0.1:{rest}",
+                })
+                with tempfile.TemporaryFile() as err:
+                    start = time.time()
+                    ferry = subprocess.Popen([FERRY, "standalone", worker],
+                                             stdout=subprocess.DEVNULL, stderr=err)
+                    try:
+                        startup = wait_rest(rest, ferry, start)
+                        # Idle: what the worker holds once it has nothing to do.
+                        time.sleep(opts.idle_s)
+                        cpu, _, rss = proc_usage(ferry.pid)
+                        result.samples.append(WorkerSample(startup, rss, cpu))
+                    except RuntimeError as e:
+                        err.seek(0)
+                        tail = err.read()[-400:].decode(errors="replace").strip()
+                        result.error = f"{e}: {tail}"
+                        return result
+                    finally:
+                        stop(ferry)
         finally:
             broker.close()
-    return list(results.values())
+    return result
 
 
-def table(results, reference="rdkafka"):
-    lines = ["| benchmark | shape | program | records/s | MB/s | CPU s/GB | peak RSS MB | "
-             "vs reference (records/s, CPU) |",
-             "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+def wait_rest(port, proc, start, timeout=60):
+    while time.time() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ferry standalone exited {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
+                if answer.status == 200:
+                    return time.time() - start
+        except OSError:
+            time.sleep(0.005)
+    raise RuntimeError(f"GET / did not answer within {timeout} s")
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def ratio(value, reference):
+    if not reference:
+        return "—"
+    return f"{value / reference:.2f}×"
+
+
+def throughput_table(results, with_wall=False):
+    head = ("| benchmark | program | test shape | " + ("wall s | " if with_wall else "") +
+            "records/s | MB/s | CPU s/GB | peak RSS MB | vs reference (records/s, CPU/GB, RSS) |")
+    cols = head.count("|") - 1
+    lines = [head, "|" + " --- |" * 3 + " ---: |" * (cols - 4) + " --- |"]
     by_name = {}
     for r in results:
-        by_name.setdefault(r.name, {})[r.program] = r
-    for name, group in by_name.items():
-        ref = group.get(reference)
-        for program, r in group.items():
-            ratio = "reference" if program == reference or ref is None else (
-                f"{r.records_per_s / ref.records_per_s:.2f}× speed, "
-                f"{r.cpu_per_gb / ref.cpu_per_gb:.2f}× CPU")
-            lines.append(f"| {name} | {r.shape} | {program} | {r.records_per_s:,.0f} | "
-                         f"{r.mb_per_s:,.1f} | {r.cpu_per_gb:.2f} | "
-                         f"{r.median('rss_kb') / 1024:.0f} | {ratio} |")
+        by_name.setdefault(r.name, []).append(r)
+    for group in by_name.values():
+        ref = group[0] if group[0].samples else None
+        for r in group:
+            if r.unavailable or r.error or not r.samples:
+                what = (f"not available yet ({r.unavailable})" if r.unavailable else
+                        f"failed: {r.error}" if r.error else "not run")
+                lines.append(f"| {r.name} | {r.program} | {r.shape} | "
+                             + " |" * (cols - 4) + f" {what} |")
+                continue
+            if r is group[0]:
+                vs = "reference"
+            elif ref is None:
+                vs = "no reference figure"
+            else:
+                vs = (f"{ratio(r.records_per_s, ref.records_per_s)} speed, "
+                      f"{ratio(r.cpu_per_gb, ref.cpu_per_gb)} CPU, "
+                      f"{ratio(r.median('rss_kb'), ref.median('rss_kb'))} RSS")
+            if r.error:
+                vs += f" (then a run failed: {r.error})"
+            wall = f"{r.median('seconds'):.2f} | " if with_wall else ""
+            lines.append(f"| {r.name} | {r.program} | {r.shape} | {wall}"
+                         f"{r.records_per_s:,.0f} | {r.mb_per_s:,.1f} | {r.cpu_per_gb:.2f} | "
+                         f"{r.median('rss_kb') / 1024:.0f} | {vs} |")
     return "\n".join(lines)
 
 
-def update_benchmarks_md(text, runs):
+def worker_table(result, broker_note):
+    head = ("| benchmark | program | test shape | start-up to REST s | idle RSS MB | "
+            "CPU s (start-up + idle) | vs reference |\n| --- | --- | --- | ---: | ---: | ---: | --- |")
+    shape = f"no connectors, {broker_note}"
+    if result.unavailable or result.error or not result.samples:
+        what = (f"not available yet ({result.unavailable})" if result.unavailable
+                else f"failed: {result.error}")
+        return f"{head}\n| idle worker | ferry standalone | {shape} | | | | {what} |"
+    s = result.samples
+    return (f"{head}\n| idle worker | ferry standalone | {shape} | "
+            f"{statistics.median(x.startup_s for x in s):.3f} | "
+            f"{statistics.median(x.rss_kb for x in s) / 1024:.1f} | "
+            f"{statistics.median(x.cpu for x in s):.2f} | "
+            "no reference measured (no Java Connect distribution on this machine) |")
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, Linux {platform.release()}"
+
+
+def update_benchmarks_md(sections, opts):
+    """Writes each measured section between the markers, under a line saying when, where and
+    how it was measured; sections of scenarios not run this time are kept as they were."""
     path = os.path.join(ROOT, "BENCHMARKS.md")
     with open(path) as f:
         doc = f.read()
     begin, end = doc.index(MARK_BEGIN) + len(MARK_BEGIN), doc.index(MARK_END)
-    stamp = (f"\nMeasured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores, median of "
-             f"{runs} runs, `scripts/bench`.\n\n")
+    kept = {}
+    for block in doc[begin:end].split("\n### ")[1:]:
+        title, _, body = block.partition("\n")
+        kept[title.strip()] = body.strip()
+    kind = "`--quick` (a tenth of the records)" if opts.quick else "full size"
+    stamp = (f"_Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}; "
+             f"{kind}, median of {opts.runs} run(s)._")
+    for title, body in sections:
+        kept[title] = f"{stamp}\n\n{body}"
+    order = list(SECTION_TITLES) + [t for t in kept if t not in SECTION_TITLES]
+    text = "\n\n".join(f"### {t}\n\n{kept[t]}" for t in order if t in kept)
     with open(path, "w") as f:
-        f.write(doc[:begin] + stamp + text + "\n" + doc[end:])
+        f.write(doc[:begin] + "\n" + text + "\n" + doc[end:])
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--quick", action="store_true", help="a tenth of the records")
+    parser.add_argument("--only", help="comma-separated scenarios to run: "
+                                       + ", ".join(SCENARIOS))
     parser.add_argument("--update", action="store_true", help="write the table to BENCHMARKS.md")
-    args = parser.parse_args()
-    scale = 10 if args.quick else 1
-    programs = ["rdkafka", "ferry"]
+    parser.add_argument("--fetch-wait-ms", type=int,
+                        help="fetch wait of the copies' consumers (default: each client's own, "
+                             "500 ms)")
+    parser.add_argument("--consume-fetch-wait-ms", type=int, default=10,
+                        help="fetch wait of the consume benchmarks (default 10 ms: the test "
+                             "broker holds a multi-partition fetch for the whole wait even when "
+                             "data is there, which real Kafka does not)")
+    parser.add_argument("--rtt-ms", type=float, default=50, help="round trip of the long link")
+    parser.add_argument("--idle-s", type=float, default=3, help="idle time before RSS is read")
+    parser.add_argument("--copy-timeout", type=int, default=180,
+                        help="seconds a copy may take before it counts as failed")
+    parser.add_argument("--programs", default="rdkafka,ferry",
+                        help="comma-separated subset of rdkafka,ferry")
+    opts = parser.parse_args()
+    opts.scale = 10 if opts.quick else 1
+    opts.programs = opts.programs.split(",")
+    opts.fetch_wait_args = ([] if opts.fetch_wait_ms is None
+                            else ["--fetch-wait-ms", str(opts.fetch_wait_ms)])
+    opts.fetch_wait_label = ("default (500 ms)" if opts.fetch_wait_ms is None
+                             else f"{opts.fetch_wait_ms} ms")
+    chosen = opts.only.split(",") if opts.only else list(SCENARIOS)
+    if unknown := set(chosen) - set(SCENARIOS):
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
 
-    results = []
-    for size, records in ((100, 2_000_000), (1024, 500_000)):
-        results += bench_produce(size, records // scale, 3, args.runs, programs)
-        results += bench_consume(size, records // scale, 3, args.runs, programs)
-    text = table(results)
-    print(text)
-    if args.update:
-        update_benchmarks_md(text, args.runs)
+    sections = []
+    if "client" in chosen:
+        sections.append(("Client throughput", throughput_table(bench_client(opts))))
+    replication = None
+    if "replication" in chosen:
+        replication = bench_copy(opts)
+        sections.append(("Replication between two clusters",
+                         throughput_table(replication, with_wall=True)))
+    if "distance" in chosen:
+        results, note = bench_distance(opts, replication)
+        sections.append(("Long distance",
+                         throughput_table(results, with_wall=True) + "\n\n" + note))
+    if "worker" in chosen:
+        sections.append(("Idle worker", worker_table(bench_worker(opts),
+                                                     "bootstrap on a local tansu broker")))
+    print("\n\n".join(f"### {title}\n\n{body}" for title, body in sections))
+    if opts.update:
+        update_benchmarks_md(sections, opts)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ pub async fn produce(args: &ProduceArgs) -> anyhow::Result<()> {
     let pairs = [("bootstrap.servers", args.bootstrap.as_str())];
     let cluster = Cluster::new(ClientConfig::from_pairs(pairs)?);
     let producer = Producer::new(cluster, pairs)?;
-    let values: Vec<Bytes> = (0..1024).map(|i| Bytes::from(payload(i, args.size))).collect();
+    let values: Vec<Bytes> = (0..1024)
+        .map(|i| Bytes::from(payload(i, args.size)))
+        .collect();
     let topic = kafka_protocol::protocol::StrBytes::from_string(args.topic.clone());
     let mut pending = VecDeque::with_capacity(OUTSTANDING);
     let start = Instant::now();
@@ -35,15 +37,23 @@ pub async fn produce(args: &ProduceArgs) -> anyhow::Result<()> {
     for delivery in pending {
         delivery.await?;
     }
-    report(args.records, args.records * args.size as u64, start.elapsed());
+    report(
+        args.records,
+        args.records * args.size as u64,
+        start.elapsed(),
+    );
     producer.close().await;
     Ok(())
 }
 
 pub async fn consume(args: &ConsumeArgs) -> anyhow::Result<()> {
-    let pairs = [("bootstrap.servers", args.bootstrap.as_str())];
-    let cluster = Cluster::new(ClientConfig::from_pairs(pairs)?);
-    let consumer = Consumer::new(cluster, ConsumerConfig::from_pairs(pairs)?);
+    let wait = args.fetch_wait_ms.map(|w| w.to_string());
+    let mut pairs = vec![("bootstrap.servers", args.bootstrap.as_str())];
+    if let Some(wait) = &wait {
+        pairs.push(("fetch.max.wait.ms", wait.as_str()));
+    }
+    let cluster = Cluster::new(ClientConfig::from_pairs(pairs.iter().copied())?);
+    let consumer = Consumer::new(cluster, ConsumerConfig::from_pairs(pairs.iter().copied())?);
     let partitions: Vec<TopicPartition> = (0..args.partitions)
         .map(|p| TopicPartition::new(args.topic.as_str(), p))
         .collect();

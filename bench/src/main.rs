@@ -5,8 +5,10 @@
 //! The `rdkafka-*` programs are the reference: what a user could write on librdkafka without any
 //! framework (librdkafka built from source by the rdkafka crate).
 
+mod delay_proxy;
 mod ferry_client;
 mod rdkafka_ref;
+mod watch;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +32,11 @@ enum Command {
     FerryProduce(ProduceArgs),
     /// Consume N records with Ferry's client.
     FerryConsume(ConsumeArgs),
+    /// Relay TCP connections to UPSTREAM, delaying each direction by half the round trip (a
+    /// latency link for kernels without netem).
+    DelayProxy(DelayProxyArgs),
+    /// Wait until a topic holds N records (sum of the Fetch high watermarks); print the time.
+    WaitRecords(WaitRecordsArgs),
 }
 
 /// What a produce benchmark writes.
@@ -58,6 +65,10 @@ pub struct ConsumeArgs {
     pub records: u64,
     #[arg(long, default_value_t = 1)]
     pub partitions: i32,
+    /// The consumer's fetch wait (librdkafka `fetch.wait.max.ms`, Java `fetch.max.wait.ms`);
+    /// the client's default when absent.
+    #[arg(long)]
+    pub fetch_wait_ms: Option<u32>,
 }
 
 /// What a pipe copies.
@@ -76,6 +87,39 @@ pub struct PipeArgs {
     pub records: u64,
     #[arg(long, default_value_t = 1)]
     pub partitions: i32,
+    /// The consumer's fetch wait (`fetch.wait.max.ms`); librdkafka's default when absent.
+    #[arg(long)]
+    pub fetch_wait_ms: Option<u32>,
+}
+
+/// Where the latency link listens and what it relays to.
+#[derive(Debug, clap::Args)]
+pub struct DelayProxyArgs {
+    /// Port to listen on (127.0.0.1).
+    #[arg(long)]
+    pub listen: u16,
+    /// HOST:PORT to relay to.
+    #[arg(long)]
+    pub upstream: String,
+    /// Round-trip time added: half on the way there, half on the way back.
+    #[arg(long, default_value_t = 50.0)]
+    pub rtt_ms: f64,
+}
+
+/// The topic and count a replication benchmark waits for.
+#[derive(Debug, clap::Args)]
+pub struct WaitRecordsArgs {
+    #[arg(long)]
+    pub bootstrap: String,
+    #[arg(long)]
+    pub topic: String,
+    #[arg(long)]
+    pub records: u64,
+    #[arg(long, default_value_t = 1)]
+    pub partitions: i32,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub timeout_s: u64,
 }
 
 /// The line every benchmark prints.
@@ -107,5 +151,7 @@ async fn main() -> anyhow::Result<()> {
         Command::RdkafkaPipe(args) => rdkafka_ref::pipe(&args),
         Command::FerryProduce(args) => ferry_client::produce(&args).await,
         Command::FerryConsume(args) => ferry_client::consume(&args).await,
+        Command::DelayProxy(args) => delay_proxy::run(&args).await,
+        Command::WaitRecords(args) => watch::wait_records(&args).await,
     }
 }

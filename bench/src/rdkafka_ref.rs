@@ -1,5 +1,6 @@
 //! The librdkafka reference programs, written as a user would with the rdkafka crate's base
-//! (callback-free, poll-driven) clients, configured like Ferry's defaults (acks=all, idempotence).
+//! (callback-free, poll-driven) clients, configured like Ferry's defaults (acks=all, idempotence,
+//! 32 MiB of buffered records).
 
 use std::time::{Duration, Instant};
 
@@ -18,17 +19,29 @@ fn producer(bootstrap: &str) -> anyhow::Result<BaseProducer> {
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
         .set("enable.idempotence", "true")
+        // The same memory bound as Java's (and Ferry's) `buffer.memory` default, 32 MiB:
+        // librdkafka's own (1 GiB) would let the reference buffer a whole run in memory.
+        .set("queue.buffering.max.kbytes", "32768")
         .set("queue.buffering.max.messages", "1000000")
         .create()?)
 }
 
-fn consumer(bootstrap: &str, topic: &str, partitions: i32) -> anyhow::Result<BaseConsumer> {
-    let consumer: BaseConsumer = ClientConfig::new()
+fn consumer(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    fetch_wait_ms: Option<u32>,
+) -> anyhow::Result<BaseConsumer> {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "ferry-bench")
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .create()?;
+        .set("enable.partition.eof", "false");
+    if let Some(wait) = fetch_wait_ms {
+        config.set("fetch.wait.max.ms", wait.to_string());
+    }
+    let consumer: BaseConsumer = config.create()?;
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
         tpl.add_partition_offset(topic, p, Offset::Beginning)?;
@@ -67,12 +80,21 @@ pub fn produce(args: &ProduceArgs) -> anyhow::Result<()> {
         producer.poll(Duration::ZERO);
     }
     producer.flush(Duration::from_secs(120)).context("flush")?;
-    report(args.records, args.records * args.size as u64, start.elapsed());
+    report(
+        args.records,
+        args.records * args.size as u64,
+        start.elapsed(),
+    );
     Ok(())
 }
 
 pub fn consume(args: &ConsumeArgs) -> anyhow::Result<()> {
-    let consumer = consumer(&args.bootstrap, &args.topic, args.partitions)?;
+    let consumer = consumer(
+        &args.bootstrap,
+        &args.topic,
+        args.partitions,
+        args.fetch_wait_ms,
+    )?;
     let (mut count, mut bytes) = (0u64, 0u64);
     let mut start = None;
     while count < args.records {
@@ -89,7 +111,12 @@ pub fn consume(args: &ConsumeArgs) -> anyhow::Result<()> {
 }
 
 pub fn pipe(args: &PipeArgs) -> anyhow::Result<()> {
-    let consumer = consumer(&args.source, &args.topic, args.partitions)?;
+    let consumer = consumer(
+        &args.source,
+        &args.topic,
+        args.partitions,
+        args.fetch_wait_ms,
+    )?;
     let producer = producer(&args.target)?;
     let target_topic = args.target_topic.as_deref().unwrap_or(&args.topic);
     let (mut count, mut bytes) = (0u64, 0u64);
@@ -118,7 +145,10 @@ pub fn pipe(args: &PipeArgs) -> anyhow::Result<()> {
         if let Some(headers) = message.headers() {
             let mut owned = OwnedHeaders::new_with_capacity(headers.count());
             for h in headers.iter() {
-                owned = owned.insert(Header { key: h.key, value: h.value });
+                owned = owned.insert(Header {
+                    key: h.key,
+                    value: h.value,
+                });
             }
             record = record.headers(owned);
         }
