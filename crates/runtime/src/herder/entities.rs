@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::ConnectorTaskId;
+use crate::worker::Status;
 
 /// A connector's or a task's configuration as REST carries it.
 pub type ConfigMap = BTreeMap<String, String>;
@@ -70,6 +71,28 @@ pub struct TaskState {
     /// As [`ConnectorState::trace`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+}
+
+impl From<Status> for ConnectorState {
+    fn from(status: Status) -> Self {
+        Self {
+            state: status.state.name().to_owned(),
+            worker_id: status.worker_id,
+            trace: status.trace,
+        }
+    }
+}
+
+impl TaskState {
+    /// Task `id`'s entry for the `status` a worker recorded.
+    pub fn from_status(id: i32, status: Status) -> Self {
+        Self {
+            id,
+            state: status.state.name().to_owned(),
+            worker_id: status.worker_id,
+            trace: status.trace,
+        }
+    }
 }
 
 /// `GET /connectors/{name}/status`: `{"name", "connector", "tasks", "type"}`.
@@ -210,4 +233,30 @@ pub struct Created<T> {
     pub created: bool,
     /// The resource.
     pub result: T,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::worker::State;
+
+    #[test]
+    fn recorded_statuses_show_as_java_shows_them() {
+        let failed = Status::failed("boom", "w:8083");
+        assert_eq!(
+            serde_json::to_value(ConnectorState::from(failed.clone())).unwrap(),
+            json!({"state": "FAILED", "worker_id": "w:8083", "trace": "boom"})
+        );
+        assert_eq!(
+            serde_json::to_value(TaskState::from_status(2, failed)).unwrap(),
+            json!({"id": 2, "state": "FAILED", "worker_id": "w:8083", "trace": "boom"})
+        );
+        assert_eq!(
+            serde_json::to_value(TaskState::from_status(0, Status::new(State::Running, "w")))
+                .unwrap(),
+            json!({"id": 0, "state": "RUNNING", "worker_id": "w"})
+        );
+    }
 }

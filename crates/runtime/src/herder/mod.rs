@@ -3,7 +3,9 @@
 //! layer is written against the [`Herder`] trait only.
 
 pub mod entities;
+pub mod requests;
 pub mod standalone;
+pub mod validation;
 
 use async_trait::async_trait;
 use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};

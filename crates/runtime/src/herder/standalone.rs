@@ -7,28 +7,28 @@ use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
 use ferry_connect::ConnectError;
-use ferry_connect::config::{ConfigDef, ConfigInfos, ConfigKeyInfo};
-use ferry_connect::plugin::ConnectorPlugin;
-use serde_json::{Map, Value};
+use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};
 use tokio::sync::{Mutex, mpsc};
 
 use super::entities::ConnectorOffset;
+use super::requests::{
+    already_exists, alter_source_offsets, apply_patch, hash, internal, no_task_status, not_found,
+    offsets_altered, offsets_require_stopped, offsets_reset, reset_source_offsets, server_info,
+};
+use super::validation::{connector_plugin_config, require_valid, validate_resolved};
 use super::{
     ActiveTopicsInfo, ConfigMap, ConnectorInfo, ConnectorOffsets, ConnectorState,
     ConnectorStateInfo, ConnectorType, Created, Herder, HerderError, HerderResult, Message,
     RequestSignature, RestartRequest, ServerInfo, TargetState, TaskInfo, TaskState,
 };
 use crate::ConnectorTaskId;
-use crate::storage::offsets::{OffsetStorageWriter, connector_offsets};
+use crate::storage::offsets::connector_offsets;
 use crate::worker::{
-    CONNECTOR_CLASS_CONFIG, NAME_CONFIG, State, Status, TASKS_MAX_CONFIG, Worker,
-    add_sink_topic_errors, connector_config_def, sink_offsets,
+    CONNECTOR_CLASS_CONFIG, NAME_CONFIG, State, Status, TASKS_MAX_CONFIG, Worker, sink_offsets,
 };
 
-/// The answer to a successful `PATCH /connectors/NAME/offsets`.
-const ALTERED: &str = "The offsets for this connector have been altered successfully";
-/// The answer to a successful `DELETE /connectors/NAME/offsets`.
-const RESET: &str = "The offsets for this connector have been reset successfully";
+/// Kept where `ferry` imports it from; the implementation is shared with the distributed herder.
+pub use super::validation::validate_config;
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -46,20 +46,8 @@ pub struct StandaloneHerder {
     reconfigure: mpsc::UnboundedSender<String>,
 }
 
-fn hash(config: &ConfigMap) -> HashMap<String, String> {
-    config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
 fn tree(config: HashMap<String, String>) -> ConfigMap {
     config.into_iter().collect()
-}
-
-fn not_found(name: &str) -> HerderError {
-    HerderError::NotFound(format!("Connector {name} not found"))
-}
-
-fn internal(error: impl std::fmt::Display) -> HerderError {
-    HerderError::Internal(error.to_string())
 }
 
 impl StandaloneHerder {
@@ -97,31 +85,6 @@ impl StandaloneHerder {
     /// Stops every connector and task, committing offsets.
     pub async fn stop(&self) {
         self.worker.stop().await;
-    }
-
-    fn validation_error(&self, config: &ConfigMap) -> Result<(), HerderError> {
-        let infos = self.validate(config)?;
-        if infos.error_count == 0 {
-            return Ok(());
-        }
-        let mut message = format!(
-            "Connector configuration is invalid and contains the following {} error(s):",
-            infos.error_count
-        );
-        for info in &infos.configs {
-            if let Some(value) = &info.value {
-                for error in &value.errors {
-                    message.push('\n');
-                    message.push_str(error);
-                }
-            }
-        }
-        message.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
-        Err(HerderError::BadRequest(message))
-    }
-
-    fn validate(&self, config: &ConfigMap) -> Result<ConfigInfos, HerderError> {
-        validate_config(&self.worker, config)
     }
 
     /// (Re)generates the task configs and restarts the tasks if they changed (or `force`).
@@ -228,15 +191,9 @@ impl StandaloneHerder {
             })
     }
 
-    fn state(&self, status: Option<Status>) -> (String, String, Option<String>) {
-        match status {
-            Some(s) => (s.state.name().to_owned(), s.worker_id, s.trace),
-            None => (
-                State::Unassigned.name().to_owned(),
-                self.worker.worker_id(),
-                None,
-            ),
-        }
+    /// The recorded status, or UNASSIGNED on this worker for an instance not started yet.
+    fn recorded(&self, status: Option<Status>) -> Status {
+        status.unwrap_or_else(|| Status::new(State::Unassigned, self.worker.worker_id()))
     }
 
     async fn entry(&self, name: &str) -> HerderResult<Entry> {
@@ -251,61 +208,16 @@ impl StandaloneHerder {
     async fn require_stopped(&self, name: &str) -> HerderResult<Entry> {
         let entry = self.entry(name).await?;
         if entry.target != TargetState::Stopped {
-            return Err(HerderError::BadRequest(format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
+            return Err(offsets_require_stopped(name));
         }
         Ok(entry)
     }
 }
 
-/// Validates a connector config as `PUT /connector-plugins/{plugin}/config/validate` does: the
-/// connector's own keys, the framework's, the sink topic rules and the client override policy.
-///
-/// # Errors
-/// [`HerderError::BadRequest`] when the config names no connector class or an unknown one.
-pub fn validate_config(worker: &Worker, config: &ConfigMap) -> Result<ConfigInfos, HerderError> {
-    let class = config.get(CONNECTOR_CLASS_CONFIG).ok_or_else(|| {
-        HerderError::BadRequest(
-            "Connector config {} contains no connector type".replace("{}", &format!("{config:?}")),
-        )
-    })?;
-    let props = hash(config);
-    let (def, kind) = match worker.plugins().connector(class) {
-        Some(ConnectorPlugin::Source(c)) => (
-            connector_config_def(ConnectorType::Source).merge(&c.config()),
-            ConnectorType::Source,
-        ),
-        Some(ConnectorPlugin::Sink(c)) => (
-            connector_config_def(ConnectorType::Sink).merge(&c.config()),
-            ConnectorType::Sink,
-        ),
-        None => {
-            return Err(HerderError::BadRequest(format!(
-                "Failed to find any class that implements Connector and which name matches {class}"
-            )));
-        }
-    };
-    let mut values = def.validate(&props);
-    add_sink_topic_errors(&mut values, &props, kind);
-    if let Err(error) = worker.config().check_overrides(&props) {
-        let key = error.key().unwrap_or_default().to_owned();
-        let mut value = ferry_connect::config::ConfigValue::new(key);
-        value.add_error(error.message());
-        values.push(value);
-    }
-    let resolved = worker.plugins().resolve(class).unwrap_or(class).to_owned();
-    Ok(ConfigInfos::generate(&resolved, &def, &values))
-}
-
 #[async_trait]
 impl Herder for StandaloneHerder {
     async fn server_info(&self) -> HerderResult<ServerInfo> {
-        Ok(ServerInfo {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            commit: option_env!("FERRY_COMMIT").unwrap_or("unknown").to_owned(),
-            kafka_cluster_id: self.kafka_cluster_id.clone(),
-        })
+        Ok(server_info(&self.kafka_cluster_id))
     }
 
     async fn health(&self) -> HerderResult<()> {
@@ -333,18 +245,11 @@ impl Herder for StandaloneHerder {
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>> {
         config.insert(NAME_CONFIG.to_owned(), name.to_owned());
-        let resolved = self
-            .worker
-            .config()
-            .transform(&hash(&config))
-            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-        self.validation_error(&tree(resolved))?;
+        require_valid(&self.worker, &config)?;
         let mut connectors = self.connectors.lock().await;
         let existing = connectors.get(name).cloned();
         if existing.is_some() && !allow_replace {
-            return Err(HerderError::Conflict(format!(
-                "Connector {name} already exists"
-            )));
+            return Err(already_exists(name));
         }
         if existing.is_some() {
             self.stop_connector(name).await;
@@ -371,12 +276,7 @@ impl Herder for StandaloneHerder {
         patch: BTreeMap<String, Option<String>>,
     ) -> HerderResult<Created<ConnectorInfo>> {
         let mut config = self.entry(name).await?.config;
-        for (key, value) in patch {
-            match value {
-                Some(value) => config.insert(key, value),
-                None => config.remove(&key),
-            };
-        }
+        apply_patch(&mut config, patch);
         self.put_connector_config(name, config, None, true).await
     }
 
@@ -393,30 +293,18 @@ impl Herder for StandaloneHerder {
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
         let entry = self.entry(name).await?;
         let status = self.worker.status();
-        let (state, worker_id, trace) = self.state(status.connector(name));
-        let recorded: HashMap<i32, Status> = status
+        let connector = self.recorded(status.connector(name));
+        let mut recorded: HashMap<i32, Status> = status
             .tasks(name)
             .into_iter()
             .map(|(id, s)| (id.task, s))
             .collect();
         let tasks = (0..entry.tasks.len() as i32)
-            .map(|i| {
-                let (state, worker_id, trace) = self.state(recorded.get(&i).cloned());
-                TaskState {
-                    id: i,
-                    state,
-                    worker_id,
-                    trace,
-                }
-            })
+            .map(|i| TaskState::from_status(i, self.recorded(recorded.remove(&i))))
             .collect();
         Ok(ConnectorStateInfo {
             name: name.to_owned(),
-            connector: ConnectorState {
-                state,
-                worker_id,
-                trace,
-            },
+            connector: ConnectorState::from(connector),
             tasks,
             kind: self.kind(&entry.config),
         })
@@ -428,7 +316,7 @@ impl Herder for StandaloneHerder {
             .tasks
             .into_iter()
             .find(|t| t.id == id.task)
-            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))
+            .ok_or_else(|| no_task_status(id))
     }
 
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
@@ -594,22 +482,10 @@ impl Herder for StandaloneHerder {
             let admin = sink_offsets::sink_admin(self.worker.config(), name, &config)?;
             let group = sink_offsets::consumer_group_id(name, &config);
             sink_offsets::alter_sink_offsets(&admin, &group, parsed).await?;
-            return Ok(Message {
-                message: ALTERED.into(),
-            });
+            return Ok(offsets_altered());
         }
-        let changes: Vec<(Map<String, Value>, Option<Map<String, Value>>)> = offsets
-            .offsets
-            .into_iter()
-            .map(|o| (o.partition, o.offset))
-            .collect();
-        OffsetStorageWriter::new(name, self.worker.offsets().clone())
-            .write(changes)
-            .await
-            .map_err(internal)?;
-        Ok(Message {
-            message: ALTERED.into(),
-        })
+        alter_source_offsets(self.worker.offsets().clone(), name, offsets).await?;
+        Ok(offsets_altered())
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
@@ -626,42 +502,17 @@ impl Herder for StandaloneHerder {
             .map(|(tp, _)| (tp, None))
             .collect();
             sink_offsets::alter_sink_offsets(&admin, &group, resets).await?;
-            return Ok(Message {
-                message: RESET.into(),
-            });
+            return Ok(offsets_reset());
         }
         let existing = connector_offsets(&**self.worker.offsets(), name)
             .await
             .map_err(internal)?;
-        let resets = existing
-            .into_iter()
-            .map(|(partition, _)| (partition, None))
-            .collect();
-        OffsetStorageWriter::new(name, self.worker.offsets().clone())
-            .write(resets)
-            .await
-            .map_err(internal)?;
-        Ok(Message {
-            message: RESET.into(),
-        })
+        reset_source_offsets(self.worker.offsets().clone(), name, existing).await?;
+        Ok(offsets_reset())
     }
 
     async fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
-        let (own, kind): (ConfigDef, ConnectorType) = match self.worker.plugins().connector(plugin)
-        {
-            Some(ConnectorPlugin::Source(c)) => (c.config(), ConnectorType::Source),
-            Some(ConnectorPlugin::Sink(c)) => (c.config(), ConnectorType::Sink),
-            None => return Err(HerderError::NotFound(format!("Unknown plugin {plugin}."))),
-        };
-        let mut keys: Vec<ConfigKeyInfo> = own.keys().map(ConfigKeyInfo::from).collect();
-        let framework = connector_config_def(kind);
-        keys.extend(
-            framework
-                .keys()
-                .filter(|k| own.key(k.name()).is_none())
-                .map(ConfigKeyInfo::from),
-        );
-        Ok(keys)
+        connector_plugin_config(&self.worker, plugin)
     }
 
     async fn set_cluster_logger_level(&self, _namespace: &str, _level: &str) -> HerderResult<()> {
@@ -670,12 +521,7 @@ impl Herder for StandaloneHerder {
     }
 
     async fn validate_connector_config(&self, config: ConfigMap) -> HerderResult<ConfigInfos> {
-        let resolved = self
-            .worker
-            .config()
-            .transform(&hash(&config))
-            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-        self.validate(&tree(resolved))
+        validate_resolved(&self.worker, &config)
     }
 
     async fn put_task_configs(

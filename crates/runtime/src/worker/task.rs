@@ -43,6 +43,24 @@ pub(crate) async fn wait_while_paused(signal: &mut watch::Receiver<TaskSignal>) 
     }
 }
 
+/// Records RUNNING or PAUSED each time a task's signal moves between run and pause (and once at
+/// the start); `reported` is whether RUNNING was the last state recorded.
+pub(crate) fn report_run_state(
+    reported: &mut Option<bool>,
+    signal: TaskSignal,
+    status: &dyn StatusBackingStore,
+    id: &ConnectorTaskId,
+    worker_id: &str,
+) {
+    let run = signal == TaskSignal::Run;
+    if *reported == Some(run) {
+        return;
+    }
+    *reported = Some(run);
+    let state = if run { State::Running } else { State::Paused };
+    status.put_task(id, Status::new(state, worker_id));
+}
+
 /// A running task: its control channel and the supervisor awaiting it.
 #[derive(Debug)]
 pub(crate) struct TaskHandle {
@@ -94,4 +112,27 @@ pub(crate) fn supervise(
         }
     });
     (supervisor, abort)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::MemoryStatusStore;
+
+    #[test]
+    fn run_state_is_recorded_only_when_it_changes() {
+        let store = MemoryStatusStore::default();
+        let id = ConnectorTaskId::new("c", 0);
+        let state = |store: &MemoryStatusStore| store.tasks("c").pop().map(|(_, s)| s.state);
+        let mut reported = None;
+        report_run_state(&mut reported, TaskSignal::Run, &store, &id, "w");
+        assert_eq!(state(&store), Some(State::Running));
+        store.put_task(&id, Status::failed("x", "w"));
+        report_run_state(&mut reported, TaskSignal::Run, &store, &id, "w");
+        assert_eq!(state(&store), Some(State::Failed));
+        report_run_state(&mut reported, TaskSignal::Pause, &store, &id, "w");
+        assert_eq!(state(&store), Some(State::Paused));
+        report_run_state(&mut reported, TaskSignal::Run, &store, &id, "w");
+        assert_eq!(state(&store), Some(State::Running));
+    }
 }

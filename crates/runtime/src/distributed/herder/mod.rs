@@ -18,7 +18,7 @@ pub mod plan;
 mod rest;
 mod run;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +34,7 @@ use self::plan::Work;
 use super::config::DistributedConfig;
 use super::protocol::ConnectProtocolCompatibility;
 use crate::ConnectorTaskId;
+use crate::herder::requests::{hash, internal};
 use crate::herder::{
     ConnectorState, ConnectorStateInfo, ConnectorType, HerderError, HerderResult, TargetState,
     TaskState,
@@ -229,10 +230,6 @@ impl DistributedHerder {
 }
 
 impl Inner {
-    fn not_found(name: &str) -> HerderError {
-        HerderError::NotFound(format!("Connector {name} not found"))
-    }
-
     /// Waits until the worker belongs to a generation (a rebalance in progress is finished).
     async fn stable(&self) -> HerderResult<Membership> {
         let mut receiver = self.membership.subscribe();
@@ -273,21 +270,12 @@ impl Inner {
             .statuses
             .tasks(name)
             .into_iter()
-            .map(|(id, status)| TaskState {
-                id: id.task,
-                state: status.state.name().to_owned(),
-                worker_id: status.worker_id,
-                trace: status.trace,
-            })
+            .map(|(id, status)| TaskState::from_status(id.task, status))
             .collect();
         let snapshot = self.configs.snapshot();
         Ok(ConnectorStateInfo {
             name: name.to_owned(),
-            connector: ConnectorState {
-                state: connector.state.name().to_owned(),
-                worker_id: connector.worker_id,
-                trace: connector.trace,
-            },
+            connector: ConnectorState::from(connector),
             tasks,
             kind: self.kind(snapshot.connector_config(name)),
         })
@@ -312,10 +300,6 @@ impl Inner {
     }
 }
 
-fn internal(error: impl std::fmt::Display) -> HerderError {
-    HerderError::Internal(error.to_string())
-}
-
 /// The herder's target state for the config topic's.
 fn from_stored(state: config_records::TargetState) -> TargetState {
     match state {
@@ -332,8 +316,4 @@ fn to_stored(state: TargetState) -> config_records::TargetState {
         TargetState::Paused => config_records::TargetState::Paused,
         TargetState::Stopped => config_records::TargetState::Stopped,
     }
-}
-
-fn hash(config: &Properties) -> HashMap<String, String> {
-    config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }

@@ -5,61 +5,35 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use ferry_connect::config::{ConfigDef, ConfigInfos, ConfigKeyInfo};
-use ferry_connect::plugin::ConnectorPlugin;
+use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};
 use ferry_kafka::admin::OffsetAndMetadata;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
 use super::plan::RestartPlan;
-use super::{Command, DistributedHerder, Inner, hash, internal, to_stored};
+use super::{Command, DistributedHerder, Inner, internal, to_stored};
 use crate::ConnectorTaskId;
 use crate::distributed::protocol::ConnectProtocolCompatibility;
 use crate::herder::entities::ConnectorOffset;
-use crate::herder::standalone::validate_config;
+use crate::herder::requests::{
+    already_exists, alter_source_offsets, apply_patch, no_task_status, not_found, offsets_altered,
+    offsets_require_stopped, offsets_reset, reset_source_offsets, server_info,
+};
+use crate::herder::validation::{connector_plugin_config, require_valid, validate_resolved};
 use crate::herder::{
     ActiveTopicsInfo, ConfigMap, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
     ConnectorType, Created, Herder, HerderError, HerderResult, Message, RequestSignature,
     RestartRequest, ServerInfo, TargetState, TaskInfo, TaskState,
 };
 use crate::storage::config_records;
-use crate::storage::offsets::OffsetStorageWriter;
-use crate::worker::{NAME_CONFIG, StatusBackingStore, connector_config_def};
-
-/// The message of a connector config that does not validate, as Java words it.
-pub fn validation_error(infos: &ConfigInfos) -> Option<HerderError> {
-    if infos.error_count == 0 {
-        return None;
-    }
-    let mut message = format!(
-        "Connector configuration is invalid and contains the following {} error(s):",
-        infos.error_count
-    );
-    for value in infos.configs.iter().filter_map(|info| info.value.as_ref()) {
-        for error in &value.errors {
-            message.push('\n');
-            message.push_str(error);
-        }
-    }
-    message.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
-    Some(HerderError::BadRequest(message))
-}
+use crate::worker::{NAME_CONFIG, StatusBackingStore};
 
 impl Inner {
-    fn validate(&self, config: &ConfigMap) -> HerderResult<ConfigInfos> {
-        let resolved = self
-            .worker
-            .config()
-            .transform(&hash(config))
-            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
-        validate_config(&self.worker, &resolved.into_iter().collect())
-    }
-
     fn info(&self, name: &str) -> HerderResult<ConnectorInfo> {
         let snapshot = self.configs.snapshot();
         let config = snapshot
             .connector_config(name)
-            .ok_or_else(|| Self::not_found(name))?;
+            .ok_or_else(|| not_found(name))?;
         Ok(ConnectorInfo {
             name: name.to_owned(),
             config: config.clone(),
@@ -75,13 +49,11 @@ impl Inner {
         let snapshot = self.configs.snapshot();
         let config = snapshot
             .connector_config(name)
-            .ok_or_else(|| Self::not_found(name))?;
+            .ok_or_else(|| not_found(name))?;
         if snapshot.target_state(name) != Some(config_records::TargetState::Stopped)
             || snapshot.task_count(name) != 0
         {
-            return Err(HerderError::BadRequest(format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
+            return Err(offsets_require_stopped(name));
         }
         Ok(self.kind(Some(config)))
     }
@@ -152,11 +124,7 @@ impl DistributedHerder {
 #[async_trait]
 impl Herder for DistributedHerder {
     async fn server_info(&self) -> HerderResult<ServerInfo> {
-        Ok(ServerInfo {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            commit: option_env!("FERRY_COMMIT").unwrap_or("unknown").to_owned(),
-            kafka_cluster_id: self.inner.kafka_cluster_id.clone(),
-        })
+        Ok(server_info(&self.inner.kafka_cluster_id))
     }
 
     async fn health(&self) -> HerderResult<()> {
@@ -184,7 +152,7 @@ impl Herder for DistributedHerder {
             .snapshot()
             .connector_config(name)
             .cloned()
-            .ok_or_else(|| Inner::not_found(name))
+            .ok_or_else(|| not_found(name))
     }
 
     async fn put_connector_config(
@@ -195,17 +163,13 @@ impl Herder for DistributedHerder {
         allow_replace: bool,
     ) -> HerderResult<Created<ConnectorInfo>> {
         config.insert(NAME_CONFIG.to_owned(), name.to_owned());
-        if let Some(error) = validation_error(&self.inner.validate(&config)?) {
-            return Err(error);
-        }
+        require_valid(&self.inner.worker, &config)?;
         self.inner.require_leader().await?;
         let _guard = self.inner.writes.lock().await;
         let snapshot = self.inner.configs.snapshot();
         let exists = snapshot.contains(name);
         if exists && !allow_replace {
-            return Err(HerderError::Conflict(format!(
-                "Connector {name} already exists"
-            )));
+            return Err(already_exists(name));
         }
         self.inner
             .configs
@@ -230,12 +194,7 @@ impl Herder for DistributedHerder {
         patch: BTreeMap<String, Option<String>>,
     ) -> HerderResult<Created<ConnectorInfo>> {
         let mut config = self.connector_config(name).await?;
-        for (key, value) in patch {
-            match value {
-                Some(value) => config.insert(key, value),
-                None => config.remove(&key),
-            };
-        }
+        apply_patch(&mut config, patch);
         self.put_connector_config(name, config, None, true).await
     }
 
@@ -243,7 +202,7 @@ impl Herder for DistributedHerder {
         self.inner.require_leader().await?;
         let _guard = self.inner.writes.lock().await;
         if !self.inner.configs.contains(name) {
-            return Err(Inner::not_found(name));
+            return Err(not_found(name));
         }
         self.inner
             .configs
@@ -262,7 +221,7 @@ impl Herder for DistributedHerder {
             .statuses
             .store()
             .task(id)
-            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
+            .ok_or_else(|| no_task_status(id))?;
         Ok(TaskState {
             id: id.task,
             state: status.state.name().to_owned(),
@@ -274,7 +233,7 @@ impl Herder for DistributedHerder {
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
         let snapshot = self.inner.configs.snapshot();
         if !snapshot.contains(name) {
-            return Err(Inner::not_found(name));
+            return Err(not_found(name));
         }
         Ok(snapshot
             .tasks(name)
@@ -390,7 +349,7 @@ impl Herder for DistributedHerder {
 
     async fn active_topics(&self, name: &str) -> HerderResult<ActiveTopicsInfo> {
         if !self.inner.configs.contains(name) {
-            return Err(Inner::not_found(name));
+            return Err(not_found(name));
         }
         Ok(ActiveTopicsInfo {
             topics: self.inner.statuses.topics(name),
@@ -399,7 +358,7 @@ impl Herder for DistributedHerder {
 
     async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
         if !self.inner.configs.contains(name) {
-            return Err(Inner::not_found(name));
+            return Err(not_found(name));
         }
         self.inner.statuses.reset_topics(name);
         Ok(())
@@ -409,7 +368,7 @@ impl Herder for DistributedHerder {
         let snapshot = self.inner.configs.snapshot();
         let config = snapshot
             .connector_config(name)
-            .ok_or_else(|| Inner::not_found(name))?;
+            .ok_or_else(|| not_found(name))?;
         let offsets = match self.inner.kind(Some(config)) {
             ConnectorType::Sink => self
                 .inner
@@ -501,19 +460,9 @@ impl Herder for DistributedHerder {
                     .map_err(internal)?;
             }
         } else {
-            let changes = offsets
-                .offsets
-                .into_iter()
-                .map(|o| (o.partition, o.offset))
-                .collect();
-            OffsetStorageWriter::new(name, self.inner.offsets.clone())
-                .write(changes)
-                .await
-                .map_err(internal)?;
+            alter_source_offsets(self.inner.offsets.clone(), name, offsets).await?;
         }
-        Ok(Message {
-            message: "The offsets for this connector have been altered successfully".into(),
-        })
+        Ok(offsets_altered())
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
@@ -535,41 +484,19 @@ impl Herder for DistributedHerder {
                     .map_err(internal)?;
             }
         } else {
-            let resets = self
+            let existing = self
                 .inner
                 .offsets
                 .connector_offsets(name)
                 .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|(partition, _)| (partition, None))
-                .collect();
-            OffsetStorageWriter::new(name, self.inner.offsets.clone())
-                .write(resets)
-                .await
                 .map_err(internal)?;
+            reset_source_offsets(self.inner.offsets.clone(), name, existing).await?;
         }
-        Ok(Message {
-            message: "The offsets for this connector have been reset successfully".into(),
-        })
+        Ok(offsets_reset())
     }
 
     async fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
-        let (own, kind): (ConfigDef, ConnectorType) =
-            match self.inner.worker.plugins().connector(plugin) {
-                Some(ConnectorPlugin::Source(c)) => (c.config(), ConnectorType::Source),
-                Some(ConnectorPlugin::Sink(c)) => (c.config(), ConnectorType::Sink),
-                None => return Err(HerderError::NotFound(format!("Unknown plugin {plugin}."))),
-            };
-        let mut keys: Vec<ConfigKeyInfo> = own.keys().map(ConfigKeyInfo::from).collect();
-        let framework = connector_config_def(kind);
-        keys.extend(
-            framework
-                .keys()
-                .filter(|k| own.key(k.name()).is_none())
-                .map(ConfigKeyInfo::from),
-        );
-        Ok(keys)
+        connector_plugin_config(&self.inner.worker, plugin)
     }
 
     async fn set_cluster_logger_level(&self, namespace: &str, level: &str) -> HerderResult<()> {
@@ -581,7 +508,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn validate_connector_config(&self, config: ConfigMap) -> HerderResult<ConfigInfos> {
-        self.inner.validate(&config)
+        validate_resolved(&self.inner.worker, &config)
     }
 
     async fn put_task_configs(
@@ -598,7 +525,7 @@ impl Herder for DistributedHerder {
             });
         }
         if !self.inner.configs.contains(name) {
-            return Err(Inner::not_found(name));
+            return Err(not_found(name));
         }
         self.inner.write_task_configs(name, &configs).await
     }
@@ -617,33 +544,7 @@ impl Herder for DistributedHerder {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
-    use ferry_connect::config::{ConfigDef, ConfigInfos, ConfigKey, ConfigType};
-
     use super::*;
-
-    #[test]
-    fn invalid_configs_list_every_error_as_java_does() {
-        let def = ConfigDef::new()
-            .define(ConfigKey::new("topic", ConfigType::String))
-            .define(ConfigKey::new("batch", ConfigType::Int).default_value("1"));
-        let props = HashMap::from([("batch".to_owned(), "many".to_owned())]);
-        let infos = ConfigInfos::generate("C", &def, &def.validate(&props));
-        let Some(HerderError::BadRequest(message)) = validation_error(&infos) else {
-            panic!("not a bad request");
-        };
-        assert_eq!(
-            message,
-            "Connector configuration is invalid and contains the following 2 error(s):\n\
-             Missing required configuration \"topic\" which has no default value.\n\
-             Invalid value many for configuration batch: Not a number of type INT\n\
-             You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
-        );
-        let valid = HashMap::from([("topic".to_owned(), "t".to_owned())]);
-        let infos = ConfigInfos::generate("C", &def, &def.validate(&valid));
-        assert!(validation_error(&infos).is_none());
-    }
 
     #[test]
     fn sink_partitions_are_named_as_java_names_them() {
