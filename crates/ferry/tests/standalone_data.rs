@@ -208,14 +208,15 @@ async fn transforms_apply_and_topics_regex_subscribes_to_matching_topics() {
             output.display()
         ),
     );
-    // The source's records are routed by a transformation to a topic the regex matches.
+    // The source's records are routed by a transformation to a topic the regex matches, which
+    // the source creates, likely after the sink subscribed.
     let source = write(
         dir.path(),
         "source.properties",
         &format!(
             "name=source\nconnector.class=FileStreamSource\nfile={}\ntopic=raw\n\
              transforms=route\ntransforms.route.type=org.apache.kafka.connect.transforms.RegexRouter\n\
-             transforms.route.regex=raw\ntransforms.route.replacement=re-a\n",
+             transforms.route.regex=raw\ntransforms.route.replacement=re-c\n",
             input.display()
         ),
     );
@@ -235,6 +236,19 @@ async fn transforms_apply_and_topics_regex_subscribes_to_matching_topics() {
     )
     .await;
     let (_, topics) = standalone.get("/connectors/source/topics").await.unwrap();
-    assert_eq!(topics["source"]["topics"], serde_json::json!(["re-a"]));
+    assert_eq!(topics["source"]["topics"], serde_json::json!(["re-c"]));
+    // A matching topic created after the sink subscribed is picked up too.
+    common::produce(&bootstrap, "re-d", &["x4"]).await;
+    wait_for(
+        "the record of the new topic in the sink file",
+        async || {
+            let text = std::fs::read_to_string(&output).ok()?;
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.sort();
+            (lines == ["x1", "x2", "x3", "x4"]).then_some(())
+        },
+        || standalone.child.log_tail(30),
+    )
+    .await;
     assert_eq!(standalone.terminate().await, Some(0));
 }

@@ -1,6 +1,8 @@
 //! The sink task runner (Java's `WorkerSinkTask`): consumer group `connect-NAME` → converters →
 //! transformations → `put`, with the consumed offsets committed after `pre_commit` every
-//! `offset.flush.interval.ms`, when the task asks for it, and at stop.
+//! `offset.flush.interval.ms`, when the task asks for it, and at stop. Rebalances are handled
+//! as Java's `WorkerSinkTask` does: revoked partitions are committed and closed before the
+//! group moves on, assigned ones are opened at their consumer positions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -15,15 +17,15 @@ use ferry_connect::header::{Header, Headers};
 use ferry_connect::record::{SinkRecord, TimestampType};
 use ferry_kafka::admin::OffsetAndMetadata as KafkaOffset;
 use ferry_kafka::consumer::TimestampType as KafkaTimestampType;
-use ferry_kafka::group::consumer::GroupConsumer;
+use ferry_kafka::group::consumer::{GroupConsumer, PollEvent};
 use ferry_kafka::{Admin, ConsumerRecord};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::connector_config::SinkTopics;
 use super::convert::TaskConverters;
-use super::status::{State, Status, StatusBackingStore};
-use super::task::TaskSignal;
+use super::status::StatusBackingStore;
+use super::task::{TaskSignal, report_run_state};
 use crate::ConnectorTaskId;
 use crate::errors::{DeadLetterQueueReporter, RetryWithToleranceOperator, Stage};
 use crate::transforms::TransformationChain;
@@ -66,6 +68,9 @@ struct Requests {
 struct Context {
     config: ConfigMap,
     assignment: Mutex<HashSet<TopicPartition>>,
+    /// The partitions the task paused (Java's `pausedPartitions`), kept across rebalances so
+    /// that those assigned again are paused again.
+    paused: Mutex<HashSet<TopicPartition>>,
     requests: Mutex<Requests>,
     timeout: Mutex<Option<Duration>>,
 }
@@ -73,6 +78,14 @@ struct Context {
 impl Context {
     fn requests(&self) -> std::sync::MutexGuard<'_, Requests> {
         self.requests.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn assignment_mut(&self) -> std::sync::MutexGuard<'_, HashSet<TopicPartition>> {
+        self.assignment.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn paused_mut(&self) -> std::sync::MutexGuard<'_, HashSet<TopicPartition>> {
+        self.paused.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -90,10 +103,7 @@ impl SinkTaskContext for Context {
     }
 
     fn assignment(&self) -> HashSet<TopicPartition> {
-        self.assignment
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.assignment_mut().clone()
     }
 
     fn pause(&self, partitions: &[TopicPartition]) {
@@ -143,6 +153,7 @@ impl SinkTaskRunner {
         let context = Arc::new(Context {
             config: self.config.clone(),
             assignment: Mutex::new(HashSet::new()),
+            paused: Mutex::new(HashSet::new()),
             requests: Mutex::new(Requests::default()),
             timeout: Mutex::new(None),
         });
@@ -151,7 +162,7 @@ impl SinkTaskRunner {
         self.subscribe().await?;
         let mut positions = Positions::new();
         let result = self.execute(&context, &mut positions).await;
-        let stopped = self.stop(&context, &mut positions, result.is_ok()).await;
+        let stopped = self.stop(&context, &positions, result.is_ok()).await;
         result.and(stopped)
     }
 
@@ -198,75 +209,133 @@ impl SinkTaskRunner {
             if signal == TaskSignal::Stop {
                 return Ok(());
             }
-            if running != Some(signal == TaskSignal::Run) {
-                running = Some(signal == TaskSignal::Run);
-                let state = if signal == TaskSignal::Run {
-                    State::Running
-                } else {
-                    State::Paused
-                };
-                self.status
-                    .put_task(&self.id, Status::new(state, &self.worker_id));
-            }
+            report_run_state(
+                &mut running,
+                signal,
+                &*self.status,
+                &self.id,
+                &self.worker_id,
+            );
             let pause = signal == TaskSignal::Pause;
             if pause != paused_by_worker {
+                paused_by_worker = pause;
                 let assigned = self.consumer.assignment();
                 if pause {
                     self.consumer.consumer().pause(&assigned);
                 } else {
-                    self.consumer.consumer().resume(&assigned);
+                    // What the task paused stays paused when the worker resumes it.
+                    let paused = context.paused_mut();
+                    let resumed: Vec<Kafka> = assigned
+                        .into_iter()
+                        .filter(|tp| !paused.contains(&to_connect(tp)))
+                        .collect();
+                    self.consumer.consumer().resume(&resumed);
                 }
-                paused_by_worker = pause;
             }
             let wait = next_commit
                 .saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(500));
-            let records = self.consumer.poll(wait).await.map_err(|e| {
+            let event = self.consumer.poll_events(wait).await.map_err(|e| {
                 ConnectError::Other(format!("Exception while polling the consumer: {e}"))
             })?;
-            self.track_assignment(context, positions).await?;
-            if paused_by_worker {
-                // Partitions assigned while paused must not be read either.
-                self.consumer.consumer().pause(&self.consumer.assignment());
+            match event {
+                PollEvent::Records(records) if records.is_empty() => {}
+                PollEvent::Records(records) => self.deliver(context, records, positions).await?,
+                PollEvent::Revoked(partitions) => {
+                    self.close_partitions(context, positions, &partitions, false)
+                        .await?
+                }
+                PollEvent::Lost(partitions) => {
+                    self.close_partitions(context, positions, &partitions, true)
+                        .await?
+                }
+                PollEvent::Assigned(partitions) => {
+                    self.open_partitions(context, positions, &partitions, paused_by_worker)
+                        .await?
+                }
             }
-            if !records.is_empty() {
-                self.deliver(context, records, positions).await?;
-            }
-            self.apply_requests(context, positions);
+            self.apply_requests(context, positions, paused_by_worker);
             let requested = std::mem::take(&mut context.requests().commit);
             if requested || Instant::now() >= next_commit {
-                self.commit(positions).await?;
+                self.commit(positions.clone(), None).await?;
                 next_commit = Instant::now() + self.flush_interval;
                 self.refresh_regex_subscription().await;
             }
         }
     }
 
-    /// Opens newly assigned partitions and closes lost ones in the task.
-    async fn track_assignment(
+    /// Starts newly assigned partitions (Java's `onPartitionsAssigned`): their consumed
+    /// positions start at the consumer's, the partitions the worker or the task paused are
+    /// paused again, the task opens them and then its requested rewinds apply.
+    async fn open_partitions(
         &mut self,
         context: &Context,
         positions: &mut Positions,
+        partitions: &[Kafka],
+        paused_by_worker: bool,
     ) -> Result<(), ConnectError> {
-        let now: HashSet<TopicPartition> =
-            self.consumer.assignment().iter().map(to_connect).collect();
-        let before = context.assignment();
-        if now == before {
+        for tp in partitions {
+            let position = self.consumer.consumer().position(tp).await.map_err(|e| {
+                ConnectError::Other(format!("Could not read the position of {tp}: {e}"))
+            })?;
+            positions.insert(to_connect(tp), OffsetAndMetadata::new(position));
+        }
+        let opened: Vec<TopicPartition> = partitions.iter().map(to_connect).collect();
+        let assignment = {
+            let mut assignment = context.assignment_mut();
+            assignment.extend(opened.iter().cloned());
+            assignment.clone()
+        };
+        let repaused: Vec<Kafka> = if paused_by_worker {
+            partitions.to_vec()
+        } else {
+            let mut paused = context.paused_mut();
+            paused.retain(|tp| assignment.contains(tp));
+            opened
+                .iter()
+                .filter(|tp| paused.contains(*tp))
+                .map(to_kafka)
+                .collect()
+        };
+        self.consumer.consumer().pause(&repaused);
+        if opened.is_empty() {
             return Ok(());
         }
-        let lost: Vec<TopicPartition> = before.difference(&now).cloned().collect();
-        let added: Vec<TopicPartition> = now.difference(&before).cloned().collect();
-        *context.assignment.lock().unwrap_or_else(|e| e.into_inner()) = now;
-        if !lost.is_empty() {
-            for tp in &lost {
-                positions.remove(tp);
-            }
-            self.task.close(&lost).await?;
-        }
-        if !added.is_empty() {
-            self.task.open(&added).await?;
-        }
+        tracing::debug!(task = %self.id, ?opened, "partitions assigned");
+        self.task.open(&opened).await?;
+        self.apply_requests(context, positions, paused_by_worker);
         Ok(())
+    }
+
+    /// Gives up partitions (Java's `closePartitions`). Revoked ones are still this member's
+    /// until the next poll, so their offsets are committed first (after `pre_commit`; they are
+    /// closed in the task whatever it returned) and the next owner starts where this one
+    /// stopped. Lost ones may already have another owner, so they are only closed.
+    async fn close_partitions(
+        &mut self,
+        context: &Context,
+        positions: &mut Positions,
+        partitions: &[Kafka],
+        lost: bool,
+    ) -> Result<(), ConnectError> {
+        let closing: Vec<TopicPartition> = partitions.iter().map(to_connect).collect();
+        tracing::debug!(task = %self.id, ?closing, lost, "partitions revoked");
+        let closed = if closing.is_empty() {
+            Ok(())
+        } else if lost {
+            self.task.close(&closing).await
+        } else {
+            let offsets = closing
+                .iter()
+                .filter_map(|tp| Some((tp.clone(), positions.get(tp)?.clone())))
+                .collect();
+            self.commit(offsets, Some(&closing)).await
+        };
+        for tp in &closing {
+            positions.remove(tp);
+        }
+        context.assignment_mut().retain(|tp| !closing.contains(tp));
+        closed
     }
 
     async fn deliver(
@@ -395,7 +464,14 @@ impl SinkTaskRunner {
         Ok(transformed.flatten())
     }
 
-    fn apply_requests(&mut self, context: &Context, positions: &mut Positions) {
+    /// Applies what the task asked for. While the worker has the task paused, the task's
+    /// pauses and resumes are only recorded, to take effect when the worker resumes it.
+    fn apply_requests(
+        &mut self,
+        context: &Context,
+        positions: &mut Positions,
+        paused_by_worker: bool,
+    ) {
         let requests = std::mem::take(&mut *context.requests());
         for (tp, offset) in requests.rewinds {
             match self.consumer.consumer().seek(&to_kafka(&tp), offset) {
@@ -408,25 +484,44 @@ impl SinkTaskRunner {
             }
         }
         for (tp, pause) in requests.pauses {
+            let partition = [to_kafka(&tp)];
             if pause {
-                self.consumer.consumer().pause(&[to_kafka(&tp)]);
+                context.paused_mut().insert(tp);
+                self.consumer.consumer().pause(&partition);
             } else {
-                self.consumer.consumer().resume(&[to_kafka(&tp)]);
+                context.paused_mut().remove(&tp);
+                if !paused_by_worker {
+                    self.consumer.consumer().resume(&partition);
+                }
             }
         }
         context.requests().commit |= requests.commit;
     }
 
-    /// Asks the task what may be committed (`pre_commit`, which flushes by default) and commits it.
-    async fn commit(&mut self, positions: &Positions) -> Result<(), ConnectError> {
-        if positions.is_empty() {
+    /// Asks the task what of `positions` may be committed (`pre_commit`, which flushes by
+    /// default) and commits it, waiting for the answer. With `closing` (the partitions are being
+    /// revoked) the task closes them right after `pre_commit`, even when it failed.
+    async fn commit(
+        &mut self,
+        positions: Positions,
+        closing: Option<&[TopicPartition]>,
+    ) -> Result<(), ConnectError> {
+        if positions.is_empty() && closing.is_none() {
             return Ok(());
         }
         if let Some(dlq) = &self.dlq {
             dlq.flush().await;
         }
-        let committable = match self.task.pre_commit(positions.clone()).await {
+        let pre_committed = self.task.pre_commit(positions.clone()).await;
+        if let Some(partitions) = closing {
+            self.task.close(partitions).await?;
+        }
+        let committable = match pre_committed {
             Ok(offsets) => offsets,
+            Err(error) if closing.is_some() => {
+                tracing::warn!(task = %self.id, %error, "Offset commit failed during close");
+                return Ok(());
+            }
             Err(error) => {
                 tracing::error!(task = %self.id, %error, "Offset commit failed, rewinding to last committed offsets");
                 return Ok(());
@@ -454,11 +549,11 @@ impl SinkTaskRunner {
     async fn stop(
         mut self,
         context: &Context,
-        positions: &mut Positions,
+        positions: &Positions,
         healthy: bool,
     ) -> Result<(), ConnectError> {
         if healthy {
-            self.commit(positions).await?;
+            self.commit(positions.clone(), None).await?;
         }
         let assigned: Vec<TopicPartition> = context.assignment().into_iter().collect();
         let closed = if assigned.is_empty() {
