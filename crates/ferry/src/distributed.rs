@@ -32,7 +32,9 @@ pub fn run(worker_file: &Path, levels: Arc<dyn LogLevels>) -> anyhow::Result<()>
         DistributedError::Config(e) | DistributedError::Rest(RestError::Config(e)) => {
             UsageError(format!("invalid worker configuration {shown}: {e}")).into()
         }
-        DistributedError::Rest(e) => UsageError(format!("cannot start the REST server: {e}")).into(),
+        DistributedError::Rest(e) => {
+            UsageError(format!("cannot start the REST server: {e}")).into()
+        }
         other => anyhow::Error::new(other).context("cannot start the distributed worker"),
     })
 }

@@ -7,6 +7,7 @@
 mod connector_file;
 mod distributed;
 mod logging;
+mod mirror;
 mod mm2;
 mod plugins;
 mod standalone;
@@ -26,8 +27,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs one worker of a distributed Connect cluster (Java's `connect-distributed.sh`):
-    /// workers sharing a `group.id` share connectors and tasks, configured over REST.
+    /// Runs one worker of a distributed Connect cluster (Java's `connect-distributed.sh`).
     #[command(
         long_about = "Runs one worker of a distributed Kafka Connect cluster, as Java's connect-distributed.sh does.\n\n\
         WORKER is a connect-distributed.properties file: bootstrap.servers, group.id, \
@@ -70,6 +70,27 @@ enum Command {
         #[arg(value_name = "CONNECTOR")]
         connectors: Vec<PathBuf>,
     },
+    /// Runs dedicated MirrorMaker 2 (Java's `connect-mirror-maker.sh`) from an `mm2.properties`.
+    #[command(
+        long_about = "Runs dedicated MirrorMaker 2, as Java's connect-mirror-maker.sh does.\n\n\
+        MM2 is an mm2.properties file: clusters, ALIAS.bootstrap.servers, SOURCE->TARGET.enabled, \
+        SOURCE->TARGET.topics, ... with Java's MirrorMakerConfig semantics. Each flow this node \
+        serves runs as its own distributed Connect worker group on the target cluster (group.id \
+        SOURCE-mm2, topics mm2-configs/offsets/status.SOURCE.internal): processes started from \
+        the same file share the work of every flow and take over a dead one's.\n\n\
+        Each flow's REST API is served under /SOURCE/TARGET/ on `listeners` (default \
+        http://:8083), e.g. GET /A/B/connectors/MirrorSourceConnector/status; GET / lists \
+        the flows. SIGINT or SIGTERM stops the node gracefully.\n\n\
+        Example:\n  ferry mirror config/mm2.properties --clusters B"
+    )]
+    Mirror {
+        /// The MirrorMaker 2 configuration (`mm2.properties`).
+        #[arg(value_name = "MM2")]
+        config: PathBuf,
+        /// Serve only the flows that target these clusters (comma-separated aliases).
+        #[arg(long, value_name = "ALIAS", value_delimiter = ',', num_args = 1..)]
+        clusters: Vec<String>,
+    },
     /// MirrorMaker 2's tools: print its internal topics, translate a group's offsets.
     #[command(subcommand)]
     Mm2(mm2::Mm2Command),
@@ -99,6 +120,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Distributed { worker } => distributed::run(&worker, levels),
         Command::Standalone { worker, connectors } => standalone::run(&worker, &connectors, levels),
+        Command::Mirror { config, clusters } => mirror::run(&config, &clusters, levels),
         Command::Mm2(command) => mm2::run(command),
     };
     match result {

@@ -17,8 +17,7 @@ use crate::UsageError;
 /// The `ferry mm2` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Mm2Command {
-    /// Prints the records of a heartbeats, checkpoints or offset-syncs topic, one line each, as
-    /// `kafka-console-consumer --formatter org.apache.kafka.connect.mirror.formatters.*Formatter`.
+    /// Prints MirrorMaker 2's heartbeats, checkpoints or offset syncs as Java's formatters do.
     #[command(
         long_about = "Prints MirrorMaker 2's internal records, one line each, exactly as Java's \
         kafka-console-consumer.sh does with --formatter \
@@ -34,8 +33,7 @@ pub enum Mm2Command {
         ferry mm2 format offset-syncs --bootstrap-server localhost:9092 --cluster-alias B --from-beginning --max-messages 10"
     )]
     Format(FormatArgs),
-    /// Prints a consumer group's offsets translated to the target cluster, from MirrorMaker 2's
-    /// checkpoints (Java's `RemoteClusterUtils.translateOffsets`): `TOPIC PARTITION OFFSET` lines.
+    /// Prints a consumer group's offsets translated to the target cluster from its checkpoints.
     #[command(
         long_about = "Prints a consumer group's offsets on the target cluster, translated from the \
         source cluster by MirrorMaker 2's checkpoints, as Java's \
@@ -171,7 +169,10 @@ fn properties(
     let mut all = Vec::new();
     if let Some(path) = file {
         let loaded = Properties::load_latin1(path).map_err(|e| {
-            UsageError(format!("cannot read properties file {}: {e}", path.display()))
+            UsageError(format!(
+                "cannot read properties file {}: {e}",
+                path.display()
+            ))
         })?;
         all.extend(loaded.into_map());
     }
@@ -207,12 +208,16 @@ async fn format(options: FormatOptions) -> anyhow::Result<()> {
         result = ferry_mirror::tools::format(&options, &mut out, &mut diagnostics) => result.map(|_| ()),
         () = crate::distributed::shutdown_signal() => Ok(()),
     };
-    // As the console consumer, which reports the count however it ends.
-    eprintln!(
-        "Processed a total of {} messages",
-        out.lines + diagnostics.lines
-    );
-    result.map_err(classify)
+    let result = result.map_err(classify);
+    // As the console consumer, which reports the count however consuming ends, but never
+    // started consuming when its configuration was invalid.
+    if !result.as_ref().is_err_and(|e| e.is::<UsageError>()) {
+        eprintln!(
+            "Processed a total of {} messages",
+            out.lines + diagnostics.lines
+        );
+    }
+    result
 }
 
 async fn translate(options: TranslateOptions) -> anyhow::Result<()> {

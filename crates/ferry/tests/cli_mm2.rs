@@ -298,7 +298,7 @@ fn help_lists_the_commands() {
     let output = ferry(&["--help"]);
     assert!(output.status.success());
     let help = text(&output.stdout);
-    for command in ["distributed", "standalone", "mm2"] {
+    for command in ["distributed", "standalone", "mirror", "mm2"] {
         assert!(help.contains(command), "{help}");
     }
     let output = ferry(&["mm2", "--help"]);

@@ -77,7 +77,10 @@ fn a_bad_worker_file_exits_2_with_one_line_naming_the_key() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("/nonexistent/worker.properties"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/worker.properties"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
