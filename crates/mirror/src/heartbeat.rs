@@ -16,6 +16,7 @@ use crate::config::{
 };
 use crate::internal_topics::create_compacted_topic;
 use crate::records::Heartbeat;
+use crate::schedule::Pacer;
 use crate::source_maps::{
     SOURCE_CLUSTER_ALIAS_KEY, TARGET_CLUSTER_ALIAS_KEY, heartbeat_partition, validate_offsets,
     wrap_offset,
@@ -103,7 +104,7 @@ struct Emitting {
     source: String,
     target: String,
     topic: String,
-    interval: Duration,
+    pacer: Pacer,
 }
 
 #[async_trait]
@@ -119,7 +120,7 @@ impl SourceTask for MirrorHeartbeatTask {
             source: config.source_alias().to_owned(),
             target: config.target_alias().to_owned(),
             topic: config.policy().heartbeats_topic(),
-            interval,
+            pacer: Pacer::new(interval),
         });
         Ok(())
     }
@@ -129,12 +130,13 @@ impl SourceTask for MirrorHeartbeatTask {
             source,
             target,
             topic,
-            interval,
+            pacer,
         } = self
             .running
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| ConnectError::IllegalState("the task is not started".into()))?;
-        tokio::time::sleep(*interval).await;
+        pacer.due().await;
+        pacer.emitted();
         let timestamp = crate::now_ms();
         let heartbeat = Heartbeat::new(source.as_str(), target.as_str(), timestamp);
         let key = heartbeat

@@ -9,7 +9,9 @@ use ferry_connect::connector::{ConfigMap, SourceTask};
 use ferry_connect::data::{Schema, Value};
 use ferry_connect::record::SourceRecord;
 use ferry_connect::{ConnectError, Result, async_trait};
-use ferry_kafka::admin::{GroupDescription, OffsetAndMetadata as KafkaOffset};
+use ferry_kafka::admin::{
+    GroupDescription, OffsetAndMetadata as KafkaOffset, TopicPartition as KafkaTopicPartition,
+};
 use ferry_kafka::{Admin, KafkaCode};
 use tracing::{debug, info, warn};
 
@@ -22,7 +24,7 @@ use crate::config::{
 use crate::filter::DefaultTopicFilter;
 use crate::offset_sync_store::OffsetSyncStore;
 use crate::records::{Checkpoint, OffsetSync, TopicPartition};
-use crate::schedule::{Background, repeat};
+use crate::schedule::{Background, Pacer, repeat};
 use crate::source_maps::{checkpoint_partition, wrap_offset};
 
 /// Emits a checkpoint per consumer group and partition of its `task.assigned.groups` every
@@ -42,7 +44,7 @@ pub struct MirrorCheckpointTask {
 struct Running {
     config: MirrorConfig,
     groups: Vec<String>,
-    interval: Duration,
+    pacer: Pacer,
     topic_filter: DefaultTopicFilter,
     source: Admin,
     state: Arc<Mutex<State>>,
@@ -57,6 +59,9 @@ struct State {
     /// Whether both topics were read to their ends once.
     initialized: bool,
 }
+
+/// A group's committed offsets as the admin client returns them.
+type GroupOffsets = BTreeMap<KafkaTopicPartition, KafkaOffset>;
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
@@ -106,7 +111,7 @@ impl SourceTask for MirrorCheckpointTask {
             config.target_alias()
         );
         self.running = Some(Running {
-            interval: config.interval(EMIT_CHECKPOINTS).unwrap_or(Duration::ZERO),
+            pacer: Pacer::new(config.interval(EMIT_CHECKPOINTS).unwrap_or(Duration::ZERO)),
             topic_filter: config.topic_filter()?,
             source: config.admin(Side::Source, "checkpoint-source-admin")?,
             config,
@@ -120,22 +125,30 @@ impl SourceTask for MirrorCheckpointTask {
     async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
         let running = self
             .running
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| ConnectError::IllegalState("the task is not started".into()))?;
-        tokio::time::sleep(running.interval).await;
+        running.pacer.due().await;
         if !lock(&running.state).initialized {
+            running.pacer.emitted();
             return Ok(Vec::new());
         }
-        let mut records = Vec::new();
+        // Every await happens before any state changes, so a poll dropped by the runtime
+        // loses nothing: the next one reads the groups' offsets again.
+        let mut committed = Vec::with_capacity(running.groups.len());
         for group in &running.groups {
-            match running.checkpoints_for_group(group).await {
-                Ok(checkpoints) => records.extend(checkpoints),
+            match running.source.list_group_offsets(group, None).await {
+                Ok(offsets) => committed.push((group, offsets)),
                 Err(e) => warn!(
                     "Error querying offsets for consumer group {group} on cluster {}: {e}",
                     running.config.source_alias()
                 ),
             }
         }
+        let mut records = Vec::new();
+        for (group, offsets) in committed {
+            records.extend(running.checkpoints_for_group(group, offsets)?);
+        }
+        running.pacer.emitted();
         Ok(records)
     }
 
@@ -148,13 +161,14 @@ impl SourceTask for MirrorCheckpointTask {
 }
 
 impl Running {
-    async fn checkpoints_for_group(&self, group: &str) -> Result<Vec<SourceRecord>> {
+    /// The new checkpoints of `group` from its `committed` offsets on the source, recorded as
+    /// emitted.
+    fn checkpoints_for_group(
+        &self,
+        group: &str,
+        committed: GroupOffsets,
+    ) -> Result<Vec<SourceRecord>> {
         let timestamp = crate::now_ms();
-        let committed = self
-            .source
-            .list_group_offsets(group, None)
-            .await
-            .map_err(kafka_error)?;
         let upstream: Vec<(TopicPartition, OffsetAndMetadata)> = committed
             .into_iter()
             .map(|((topic, partition), o)| {

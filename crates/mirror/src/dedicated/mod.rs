@@ -41,6 +41,7 @@
 //! # Ok::<(), ferry_mirror::dedicated::Mm2ConfigError>(())
 //! ```
 
+mod driver;
 mod flow;
 mod names;
 mod properties_error;
@@ -54,6 +55,7 @@ use ferry_connect::properties::{Properties, PropertiesError};
 use ferry_connect::provider::ConfigTransformer;
 use thiserror::Error;
 
+pub use driver::{DriverError, MirrorMaker, run_mirror_maker};
 pub use flow::{Flow, FlowConnector, FlowRest, MirrorConnector, SourceAndTarget};
 pub use names::{
     CLUSTERS, CONFIG_PROVIDERS, ENABLE_INTERNAL_REST, LISTENERS, LISTENERS_DEFAULT,

@@ -104,24 +104,39 @@ impl OffsetSyncWriter {
     /// Notes that the record at `upstream` of `tp` was written at `downstream`, and sends
     /// whatever syncs are due.
     pub(crate) async fn record(&mut self, tp: TopicPartition, upstream: i64, downstream: i64) {
+        // Called for every replicated record: the common case (a known partition whose sync
+        // can wait) updates in place rather than cloning the partition's name.
         let max_offset_lag = self.max_offset_lag;
-        let state = self
-            .states
-            .entry(tp.clone())
-            .or_insert_with(|| PartitionState::new(max_offset_lag));
-        let sync = OffsetSync {
-            topic_partition: tp.clone(),
-            upstream_offset: upstream,
-            downstream_offset: downstream,
+        let state = match self.states.get_mut(&tp) {
+            Some(state) => state,
+            None => self
+                .states
+                .entry(tp.clone())
+                .or_insert_with(|| PartitionState::new(max_offset_lag)),
         };
         if state.update(upstream, downstream) {
             state.reset();
             self.delayed.remove(&tp);
+            let sync = OffsetSync {
+                topic_partition: tp.clone(),
+                upstream_offset: upstream,
+                downstream_offset: downstream,
+            };
             self.pending.insert(tp, sync);
+        } else if let Some(delayed) = self.delayed.get_mut(&tp) {
+            delayed.upstream_offset = upstream;
+            delayed.downstream_offset = downstream;
         } else {
+            let sync = OffsetSync {
+                topic_partition: tp.clone(),
+                upstream_offset: upstream,
+                downstream_offset: downstream,
+            };
             self.delayed.insert(tp, sync);
         }
-        self.fire_pending().await;
+        if !self.pending.is_empty() {
+            self.fire_pending().await;
+        }
     }
 
     /// Promotes the delayed syncs and sends what is pending: the worker's offset commit.

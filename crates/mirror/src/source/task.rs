@@ -1,13 +1,14 @@
 //! `MirrorSourceTask`: consumes its source partitions and hands their records to the worker
 //! under their remote topic names; writes offset syncs as the worker acknowledges them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ferry_connect::connector::{ConfigMap, RecordMetadata, SourceTask, SourceTaskContext};
 use ferry_connect::data::{Schema, Value};
 use ferry_connect::header::{Header, Headers};
-use ferry_connect::record::SourceRecord;
+use ferry_connect::record::{SourceMap, SourceRecord};
 use ferry_connect::{ConnectError, Result, async_trait};
 use ferry_kafka::Consumer;
 use ferry_kafka::consumer::{ConsumerRecord, TopicPartition as KafkaPartition};
@@ -45,11 +46,28 @@ struct Running {
     consumer: Consumer,
     poll_timeout: Duration,
     offset_syncs: Option<OffsetSyncWriter>,
+    templates: HashMap<(Arc<str>, i32), PartitionTemplate>,
+}
+
+/// What every record of one source partition shares, made once rather than per record.
+#[derive(Debug)]
+struct PartitionTemplate {
+    source_partition: SourceMap,
+    remote_topic: String,
 }
 
 impl Running {
-    fn convert(&self, record: ConsumerRecord) -> SourceRecord {
-        let source_tp = TopicPartition::new(&*record.topic, record.partition);
+    fn convert(&mut self, record: ConsumerRecord) -> SourceRecord {
+        let key = (record.topic.clone(), record.partition);
+        let template = self.templates.entry(key).or_insert_with(|| {
+            let source_tp = TopicPartition::new(&*record.topic, record.partition);
+            PartitionTemplate {
+                source_partition: wrap_partition(&source_tp, &self.source_alias),
+                remote_topic: self
+                    .policy
+                    .format_remote_topic(&self.source_alias, &record.topic),
+            }
+        });
         let mut headers = Headers::new();
         for header in record.headers {
             let schema = if header.value.is_some() {
@@ -64,11 +82,9 @@ impl Running {
             ));
         }
         SourceRecord {
-            source_partition: Some(wrap_partition(&source_tp, &self.source_alias)),
+            source_partition: Some(template.source_partition.clone()),
             source_offset: Some(wrap_offset(record.offset)),
-            topic: self
-                .policy
-                .format_remote_topic(&self.source_alias, &record.topic),
+            topic: template.remote_topic.clone(),
             kafka_partition: Some(record.partition),
             key_schema: Some(Schema::optional_bytes()),
             key: record.key.map(Value::Bytes),
@@ -177,6 +193,7 @@ impl SourceTask for MirrorSourceTask {
             consumer,
             poll_timeout: config.consumer_poll_timeout(),
             offset_syncs,
+            templates: HashMap::new(),
         });
         Ok(())
     }

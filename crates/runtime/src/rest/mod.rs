@@ -19,6 +19,7 @@
 //! | `https` | Jetty's `SslConnectionFactory` |
 //! | [`signature`] | `InternalRequestSignature` |
 //! | `logging` | `Loggers` |
+//! | `namespaces` | dedicated MirrorMaker 2's per-flow paths (KIP-710) |
 //! | `filters` | Jetty's `CrossOriginFilter` and `HeaderFilter` |
 
 mod client;
@@ -28,6 +29,7 @@ mod filters;
 mod forward;
 mod https;
 mod logging;
+mod namespaces;
 mod request;
 mod routes;
 mod server;
@@ -37,5 +39,6 @@ pub mod ssl;
 pub use client::{RestClient, RestClientError, RestResponse, Signing};
 pub use config::{HeaderAction, HeaderRule, Listener, Protocol, RestConfig};
 pub use logging::{InvalidLogLevel, LogLevel, LogLevels, ROOT_LOGGER, TracingLogLevels};
+pub use namespaces::RestNamespace;
 pub use server::{RestError, RestListeners, RestServer};
 pub use ssl::SslConfig;

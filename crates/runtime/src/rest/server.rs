@@ -25,6 +25,7 @@ use super::error::ApiError;
 use super::filters;
 use super::https::HttpsListener;
 use super::logging::LogLevels;
+use super::namespaces::{self, RestNamespace};
 use super::routes;
 use super::ssl::SslConfig;
 use crate::herder::{Herder, HerderError, HerderResult};
@@ -197,10 +198,64 @@ impl RestListeners {
             plugins,
             loggers,
             client: RestClient::from_config(&self.config),
-            config: self.config,
+            config: self.config.clone(),
         }));
         let main_app = main_router(state.clone(), with_admin);
         let admin_app = finish(routes::admin_routes(), state);
+        self.serve_apps(main_app, admin_app)
+    }
+
+    /// Starts serving several herders' APIs on the same listeners, each under its
+    /// [`RestNamespace::path`] (`GET /A/B/connectors`, …), with `GET /` listing the namespaces
+    /// and the admin endpoints served once, by the first namespace's herder.
+    ///
+    /// Give each herder `advertised_url()` followed by its path and a slash as its own URL:
+    /// requests forwarded to a leader then reach the leader's namespace, as Java's dedicated
+    /// MirrorMaker 2 forwards them (KIP-710).
+    ///
+    /// # Panics
+    /// When `namespaces` is empty.
+    pub fn serve_namespaces(
+        self,
+        namespaces: Vec<RestNamespace>,
+        plugins: Arc<PluginRegistry>,
+        loggers: Arc<dyn LogLevels>,
+    ) -> RestServer {
+        let with_admin = self.config.admin_listeners.is_none();
+        let client = RestClient::from_config(&self.config);
+        let state_of = |herder: Arc<dyn Herder>| {
+            AppState(Arc::new(Shared {
+                herder,
+                plugins: plugins.clone(),
+                loggers: loggers.clone(),
+                client: client.clone(),
+                config: self.config.clone(),
+            }))
+        };
+        let mut nested = Vec::with_capacity(namespaces.len());
+        for namespace in namespaces {
+            let state = state_of(namespace.herder.clone());
+            nested.push((namespace, state));
+        }
+        let first = nested
+            .first()
+            .map(|(_, state)| state.clone())
+            .expect("at least one REST namespace");
+        let mut root = namespaces::router(&nested, finish);
+        if with_admin {
+            root = root.merge(finish(routes::admin_routes(), first.clone()));
+        }
+        let main_app = root
+            .fallback(|| async { ApiError::jersey(StatusCode::NOT_FOUND) })
+            .layer(axum::middleware::from_fn_with_state(
+                first.clone(),
+                filters::apply,
+            ));
+        let admin_app = finish(routes::admin_routes(), first);
+        self.serve_apps(main_app, admin_app)
+    }
+
+    fn serve_apps(self, main_app: Router, admin_app: Router) -> RestServer {
         let (shutdown, signal) = watch::channel(false);
         let mut tasks: Vec<JoinHandle<()>> = self
             .main
