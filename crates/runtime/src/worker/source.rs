@@ -2,7 +2,8 @@
 //! producer, with source offsets committed only once every earlier record of their source
 //! partition was acknowledged ([`SubmittedRecords`]).
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +21,9 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::watch;
 
 use super::convert::TaskConverters;
-use super::status::{State, Status, StatusBackingStore};
-use super::submitted::SubmittedRecords;
-use super::task::{TaskSignal, wait_while_paused};
+use super::status::StatusBackingStore;
+use super::submitted::{Submitted, SubmittedRecords};
+use super::task::{TaskSignal, report_run_state, wait_while_paused};
 use crate::ConnectorTaskId;
 use crate::errors::{RetryWithToleranceOperator, Stage};
 use crate::storage::offsets::OffsetStorageWriter;
@@ -45,7 +46,15 @@ impl SourceTaskContext for Context {
     }
 }
 
-type Delivery = BoxFuture<'static, (u64, Result<ferry_kafka::RecordMetadata, ferry_kafka::Error>)>;
+/// A record sent to Kafka, its offset tracking (when it has a source offset) and the answer.
+type Delivery = BoxFuture<
+    'static,
+    (
+        Option<Submitted>,
+        SourceRecord,
+        Result<ferry_kafka::RecordMetadata, ferry_kafka::Error>,
+    ),
+>;
 
 /// Everything one source task needs to run.
 #[derive(Debug)]
@@ -69,10 +78,7 @@ pub(crate) struct SourceTaskRunner {
 /// The mutable state of a running source task.
 struct Pipeline {
     submitted: SubmittedRecords,
-    /// Records sent and not yet acknowledged, by sequence number, for `commit_record`.
-    in_flight_records: HashMap<u64, SourceRecord>,
     in_flight: FuturesUnordered<Delivery>,
-    next_untracked: u64,
     topics: HashSet<String>,
 }
 
@@ -85,9 +91,6 @@ fn metadata(written: &ferry_kafka::RecordMetadata) -> RecordMetadata {
     }
 }
 
-/// Sequence numbers of records without a source offset start here, apart from tracked ones.
-const UNTRACKED: u64 = 1 << 62;
-
 impl SourceTaskRunner {
     /// Runs the task until it is told to stop or fails.
     pub async fn run(mut self) -> Result<(), ConnectError> {
@@ -98,9 +101,7 @@ impl SourceTaskRunner {
         self.task.start(self.config.clone()).await?;
         let mut pipeline = Pipeline {
             submitted: SubmittedRecords::default(),
-            in_flight_records: HashMap::new(),
             in_flight: FuturesUnordered::new(),
-            next_untracked: UNTRACKED,
             topics: HashSet::new(),
         };
         let result = self.execute(&mut pipeline).await;
@@ -119,16 +120,13 @@ impl SourceTaskRunner {
             if signal == TaskSignal::Stop {
                 return Ok(());
             }
-            if running != Some(signal == TaskSignal::Run) {
-                running = Some(signal == TaskSignal::Run);
-                let state = if signal == TaskSignal::Run {
-                    State::Running
-                } else {
-                    State::Paused
-                };
-                self.status
-                    .put_task(&self.id, Status::new(state, &self.worker_id));
-            }
+            report_run_state(
+                &mut running,
+                signal,
+                &*self.status,
+                &self.id,
+                &self.worker_id,
+            );
             if signal == TaskSignal::Pause && p.in_flight.is_empty() {
                 self.commit_offsets(p).await?;
                 wait_while_paused(&mut self.signal).await;
@@ -141,8 +139,8 @@ impl SourceTaskRunner {
                         return Ok(());
                     }
                 }
-                Some((seq, result)) = p.in_flight.next(), if !p.in_flight.is_empty() => {
-                    self.acknowledge(p, seq, result).await?;
+                Some((submitted, record, result)) = p.in_flight.next(), if !p.in_flight.is_empty() => {
+                    self.acknowledge(p, submitted, record, result).await?;
                 }
                 _ = commit.tick() => self.commit_offsets(p).await?,
                 polled = self.task.poll(), if signal == TaskSignal::Run => match polled {
@@ -162,19 +160,13 @@ impl SourceTaskRunner {
         records: Vec<SourceRecord>,
     ) -> Result<(), ConnectError> {
         for record in records {
-            let seq = match p.submitted.submit(
+            let submitted = p.submitted.submit(
                 record.source_partition.as_ref(),
                 record.source_offset.as_ref(),
-            ) {
-                Some(seq) => seq,
-                None => {
-                    p.next_untracked += 1;
-                    p.next_untracked
-                }
-            };
+            );
             match self.convert(&record).await? {
                 None => {
-                    p.submitted.ack(seq);
+                    p.submitted.ack_if_tracked(submitted);
                     self.commit_record(&record, None).await;
                 }
                 Some(produced) => {
@@ -184,9 +176,10 @@ impl SourceTaskRunner {
                     }
                     match self.producer.send(produced).await {
                         Ok(delivery) => {
-                            p.in_flight_records.insert(seq, record);
-                            p.in_flight
-                                .push(Box::pin(async move { (seq, delivery.await) }));
+                            p.in_flight.push(Box::pin(async move {
+                                let result = delivery.await;
+                                (submitted, record, result)
+                            }));
                         }
                         Err(error) => {
                             let error = ConnectError::Other(format!(
@@ -204,7 +197,7 @@ impl SourceTaskRunner {
                             {
                                 return Err(error);
                             }
-                            p.submitted.ack(seq);
+                            p.submitted.ack_if_tracked(submitted);
                         }
                     }
                 }
@@ -218,19 +211,25 @@ impl SourceTaskRunner {
         &mut self,
         record: &SourceRecord,
     ) -> Result<Option<ProducerRecord>, ConnectError> {
-        let chain = &mut self.chain;
-        let transformed = self
-            .operator
-            .execute(
-                Stage::Transformation,
-                "transforms",
-                None,
-                Some(record),
-                || chain.apply(record.clone()),
-            )
-            .await?;
-        let Some(Some(r)) = transformed else {
-            return Ok(None);
+        // Without transformations the record is converted as it is, not copied.
+        let r = if self.chain.stages().is_empty() {
+            Cow::Borrowed(record)
+        } else {
+            let chain = &mut self.chain;
+            let transformed = self
+                .operator
+                .execute(
+                    Stage::Transformation,
+                    "transforms",
+                    None,
+                    Some(record),
+                    || chain.apply(record.clone()),
+                )
+                .await?;
+            let Some(Some(r)) = transformed else {
+                return Ok(None);
+            };
+            Cow::Owned(r)
         };
         let converters = &self.converters;
         let mut headers = Vec::new();
@@ -314,16 +313,14 @@ impl SourceTaskRunner {
     async fn acknowledge(
         &mut self,
         p: &mut Pipeline,
-        seq: u64,
+        submitted: Option<Submitted>,
+        record: SourceRecord,
         result: Result<ferry_kafka::RecordMetadata, ferry_kafka::Error>,
     ) -> Result<(), ConnectError> {
-        let record = p.in_flight_records.remove(&seq);
         match result {
             Ok(written) => {
-                p.submitted.ack(seq);
-                if let Some(record) = record {
-                    self.commit_record(&record, Some(&metadata(&written))).await;
-                }
+                p.submitted.ack_if_tracked(submitted);
+                self.commit_record(&record, Some(&metadata(&written))).await;
                 Ok(())
             }
             Err(error) => {
@@ -335,12 +332,12 @@ impl SourceTaskRunner {
                     .report_and_tolerate(
                         Stage::KafkaProduce,
                         "KafkaProducer",
-                        record.as_ref(),
+                        Some(&record),
                         &error,
                     )
                     .await
                 {
-                    p.submitted.ack(seq);
+                    p.submitted.ack_if_tracked(submitted);
                     Ok(())
                 } else {
                     Err(error)
@@ -390,13 +387,10 @@ impl SourceTaskRunner {
         let timeout = self.flush_timeout;
         let drain = async {
             self.producer.flush().await;
-            while let Some((seq, result)) = p.in_flight.next().await {
-                let record = p.in_flight_records.remove(&seq);
-                if result.is_ok() {
-                    p.submitted.ack(seq);
-                    if let (Some(record), Ok(written)) = (record, result) {
-                        self.commit_record(&record, Some(&metadata(&written))).await;
-                    }
+            while let Some((submitted, record, result)) = p.in_flight.next().await {
+                if let Ok(written) = result {
+                    p.submitted.ack_if_tracked(submitted);
+                    self.commit_record(&record, Some(&metadata(&written))).await;
                 }
             }
         };

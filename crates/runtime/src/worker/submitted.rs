@@ -1,6 +1,11 @@
 //! Which source offsets may be committed (Java's `SubmittedRecords`): a record's offset is
 //! committable once it and every record submitted before it for the same source partition have
 //! been acknowledged by Kafka (or dropped).
+//!
+//! Acknowledging is O(1) and the acknowledged head of each partition is released at once, so
+//! the memory held is bounded by the records in flight, not by how many were written since the
+//! last offset commit (`offset.flush.interval.ms`, a minute by default): a source task copying
+//! a hundred thousand records a second must not keep millions of entries, nor search them.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -8,7 +13,6 @@ use crate::storage::offset_records::{OffsetKey, OffsetMap};
 
 #[derive(Debug)]
 struct Entry {
-    seq: u64,
     offset: OffsetMap,
     acked: bool,
 }
@@ -16,7 +20,30 @@ struct Entry {
 #[derive(Debug)]
 struct Partition {
     partition: OffsetMap,
+    /// The number (within this partition) of the first entry of `entries`.
+    first: u64,
     entries: VecDeque<Entry>,
+    /// The offset of the latest record of the acknowledged head, not yet committed.
+    committable: Option<OffsetMap>,
+}
+
+impl Partition {
+    /// Releases the acknowledged records at the head, keeping the latest offset among them.
+    fn release_head(&mut self) {
+        while self.entries.front().is_some_and(|e| e.acked) {
+            if let Some(entry) = self.entries.pop_front() {
+                self.committable = Some(entry.offset);
+                self.first += 1;
+            }
+        }
+    }
+}
+
+/// A record tracked by [`SubmittedRecords`], to acknowledge with [`SubmittedRecords::ack`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Submitted {
+    partition: usize,
+    number: u64,
 }
 
 /// Submitted records per source partition, in submission order.
@@ -35,10 +62,13 @@ struct Partition {
 /// ```
 #[derive(Debug, Default)]
 pub struct SubmittedRecords {
-    next_seq: u64,
-    partitions: HashMap<Vec<u8>, Partition>,
-    /// Which partition each outstanding sequence number belongs to.
-    owners: HashMap<u64, Vec<u8>>,
+    partitions: Vec<Partition>,
+    /// Each partition's index in `partitions`, by its offset key's JSON.
+    index: HashMap<Vec<u8>, usize>,
+    /// The partition of the latest submitted record: consecutive records mostly share one, and
+    /// comparing maps is much cheaper than serializing the key.
+    last: Option<usize>,
+    pending: usize,
 }
 
 impl SubmittedRecords {
@@ -47,63 +77,95 @@ impl SubmittedRecords {
         &mut self,
         partition: Option<&OffsetMap>,
         offset: Option<&OffsetMap>,
-    ) -> Option<u64> {
+    ) -> Option<Submitted> {
         let (partition, offset) = (partition?, offset?);
+        let index = self.partition_index(partition);
+        self.last = Some(index);
+        let p = &mut self.partitions[index];
+        let number = p.first + p.entries.len() as u64;
+        p.entries.push_back(Entry {
+            offset: offset.clone(),
+            acked: false,
+        });
+        self.pending += 1;
+        Some(Submitted {
+            partition: index,
+            number,
+        })
+    }
+
+    fn partition_index(&mut self, partition: &OffsetMap) -> usize {
+        if let Some(last) = self.last
+            && self.partitions[last].partition == *partition
+        {
+            return last;
+        }
         let key = OffsetKey {
             connector: String::new(),
             partition: partition.clone(),
         }
         .to_json();
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.partitions
-            .entry(key.clone())
-            .or_insert_with(|| Partition {
+        *self.index.entry(key).or_insert_with(|| {
+            self.partitions.push(Partition {
                 partition: partition.clone(),
+                first: 0,
                 entries: VecDeque::new(),
-            })
-            .entries
-            .push_back(Entry {
-                seq,
-                offset: offset.clone(),
-                acked: false,
+                committable: None,
             });
-        self.owners.insert(seq, key);
-        Some(seq)
+            self.partitions.len() - 1
+        })
     }
 
-    /// Marks a record as written (or dropped).
-    pub fn ack(&mut self, seq: u64) {
-        let Some(key) = self.owners.remove(&seq) else {
+    /// Marks a record as written (or dropped); acknowledging it again does nothing.
+    pub fn ack(&mut self, submitted: Submitted) {
+        let Some(p) = self.partitions.get_mut(submitted.partition) else {
             return;
         };
-        if let Some(partition) = self.partitions.get_mut(&key)
-            && let Some(entry) = partition.entries.iter_mut().find(|e| e.seq == seq)
-        {
-            entry.acked = true;
+        let Some(at) = submitted
+            .number
+            .checked_sub(p.first)
+            .and_then(|at| usize::try_from(at).ok())
+        else {
+            return;
+        };
+        let Some(entry) = p.entries.get_mut(at) else {
+            return;
+        };
+        if entry.acked {
+            return;
+        }
+        entry.acked = true;
+        self.pending -= 1;
+        if at == 0 {
+            p.release_head();
         }
     }
 
-    /// Removes the acknowledged records at the head of each partition and returns, per
-    /// partition, the latest offset among them.
+    /// [`ack`](Self::ack) for a record that may not be tracked (`submit` returned `None`).
+    pub fn ack_if_tracked(&mut self, submitted: Option<Submitted>) {
+        if let Some(submitted) = submitted {
+            self.ack(submitted);
+        }
+    }
+
+    /// Returns, per partition, the latest offset whose record and every earlier one were
+    /// acknowledged since the previous call.
     pub fn committable(&mut self) -> Vec<(OffsetMap, OffsetMap)> {
-        let mut offsets = Vec::new();
-        self.partitions.retain(|_, partition| {
-            let mut latest = None;
-            while partition.entries.front().is_some_and(|e| e.acked) {
-                latest = partition.entries.pop_front().map(|e| e.offset);
-            }
-            if let Some(offset) = latest {
-                offsets.push((partition.partition.clone(), offset));
-            }
-            !partition.entries.is_empty()
-        });
-        offsets
+        self.partitions
+            .iter_mut()
+            .filter_map(|p| Some((p.partition.clone(), p.committable.take()?)))
+            .collect()
     }
 
     /// How many tracked records are not yet acknowledged.
     pub fn pending(&self) -> usize {
-        self.owners.len()
+        self.pending
+    }
+
+    /// How many records are held: those not acknowledged and those acknowledged after one that
+    /// is not.
+    pub fn held(&self) -> usize {
+        self.partitions.iter().map(|p| p.entries.len()).sum()
     }
 }
 
@@ -136,6 +198,36 @@ mod tests {
         assert_eq!(s.pending(), 0);
     }
 
+    /// The cause of a replication that slowed to a halt: acknowledged records stayed tracked
+    /// until the next offset commit (a minute apart by default), and each acknowledgement
+    /// searched them. Acknowledged heads must be released at once.
+    #[test]
+    fn acknowledged_records_are_released_before_the_commit() {
+        let mut s = SubmittedRecords::default();
+        let partitions: Vec<OffsetMap> = (0..3).map(|p| map(json!({"p": p}))).collect();
+        let mut in_flight = VecDeque::new();
+        for i in 0..30_000 {
+            let p = &partitions[i % 3];
+            in_flight.push_back(s.submit(Some(p), Some(&map(json!({"o": i})))).unwrap());
+            if in_flight.len() > 100 {
+                s.ack(in_flight.pop_front().unwrap());
+            }
+            assert!(s.held() <= 101);
+        }
+        while let Some(submitted) = in_flight.pop_front() {
+            s.ack(submitted);
+            s.ack(submitted); // a repeated acknowledgement changes nothing
+        }
+        assert_eq!((s.held(), s.pending()), (0, 0));
+        let mut committed = s.committable();
+        committed.sort_by_key(|(p, _)| p["p"].as_i64());
+        let expected: Vec<_> = (0..3)
+            .map(|p| (partitions[p].clone(), map(json!({"o": 29_997 + p}))))
+            .collect();
+        assert_eq!(committed, expected);
+        assert!(s.committable().is_empty());
+    }
+
     proptest! {
         /// Whatever the acknowledgement order, a committed offset never passes a record that
         /// is still in flight, and once all are acknowledged the last offset is committed.
@@ -143,7 +235,7 @@ mod tests {
         fn never_commits_past_an_unacknowledged_record(order in Just((0..20u64).collect::<Vec<_>>()).prop_shuffle()) {
             let mut s = SubmittedRecords::default();
             let p = map(json!({"p": 0}));
-            let seqs: Vec<u64> = (0..20).map(|i| s.submit(Some(&p), Some(&map(json!({"o": i})))).unwrap()).collect();
+            let seqs: Vec<Submitted> = (0..20).map(|i| s.submit(Some(&p), Some(&map(json!({"o": i})))).unwrap()).collect();
             let mut acked = [false; 20];
             let mut committed: i64 = -1;
             for i in order {
