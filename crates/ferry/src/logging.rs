@@ -1,6 +1,7 @@
-//! Logging: `tracing` to standard error, filtered as `RUST_LOG` says (default `info`), with the
+//! Logging: `tracing` to standard error (coloured only on a terminal), filtered as `RUST_LOG` says (default `info`), with the
 //! levels adjustable at run time through the REST API's `/admin/loggers`.
 
+use std::io::IsTerminal;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -32,7 +33,12 @@ pub fn init() -> Result<Arc<dyn LogLevels>, String> {
     let (filter, handle) = reload::Layer::new(Targets::new());
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colours only on a terminal: a log file or pipe gets plain text.
+                .with_ansi(std::io::stderr().is_terminal()),
+        )
         .init();
     Ok(Arc::new(TracingLogLevels::new(handle, root, targets)))
 }

@@ -8,8 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use cluster::{
-    Worker, check_delivery, committed, offsets_past, settled, spread_over, start_workers,
-    stop_connector, verifiable,
+    Worker, check_delivery, committed, group_settled, offsets_past, settled, spread_over,
+    start_workers, stop_connector, verifiable,
 };
 use ferry_testkit::Cluster;
 use serde_json::json;
@@ -28,6 +28,7 @@ async fn a_rolling_restart_keeps_every_tasks_offsets() {
     let mut floor = offsets_past(&workers, "roll", 6, &BTreeMap::new()).await;
 
     for i in 0..workers.len() {
+        group_settled(&workers).await;
         let code = workers[i].terminate().await;
         assert_eq!(code, Some(0), "{}", workers[i].log());
         workers[i].restart();

@@ -128,6 +128,43 @@ fn spawn(dir: &Path, name: &str, file: &Path, start: usize) -> ChildGuard {
     ChildGuard::spawn(command, dir.join(format!("{name}-{start}.log"))).unwrap()
 }
 
+/// The generation of the last round `worker` synced, if its log shows no membership step after
+/// that sync (no rejoin requested, no JoinGroup sent or answered).
+fn synced_generation(worker: &Worker) -> Option<u64> {
+    let log = worker.child.log_tail(usize::MAX);
+    let last = log.lines().rev().find(|line| {
+        [
+            "synced group",
+            "joined group group=",
+            "(re-)joining group",
+            "rejoin requested",
+        ]
+        .iter()
+        .any(|step| line.contains(step))
+    })?;
+    let (_, after) = last.split_once("synced group")?;
+    after.split_once("generation=")?.1.trim().parse().ok()
+}
+
+/// Waits until every worker has synced the same generation and none has started another round.
+///
+/// A rolling restart waits for this before stopping the next worker: tansu keeps a leader that
+/// leaves while its group is forming as that group's leader forever (only a leader that misses
+/// its heartbeats is replaced), so a SIGTERM that lands mid-rebalance on the leader would leave
+/// the survivors rejoining a round no one can complete. Real Kafka rebalances on that LeaveGroup.
+pub async fn group_settled(workers: &[Worker]) {
+    wait_for(
+        "every worker to sync one generation",
+        async || {
+            let generations: Vec<Option<u64>> = workers.iter().map(synced_generation).collect();
+            let first = generations[0]?;
+            generations.iter().all(|g| *g == Some(first)).then_some(())
+        },
+        || logs(workers),
+    )
+    .await
+}
+
 /// The logs of all `workers`.
 pub fn logs(workers: &[Worker]) -> String {
     workers
