@@ -72,17 +72,30 @@ async fn librdkafka_reads_back_every_field_and_partitions_agree() {
     }
 }
 
+/// Every codec, at its default level and at the ends of Java's level ranges (KIP-390).
 #[tokio::test]
-async fn every_compression_type_is_read_by_librdkafka() {
+async fn every_compression_type_and_level_is_read_by_librdkafka() {
     let broker = ferry_testkit::Cluster::start().await.unwrap();
     let bootstrap = broker.bootstrap();
-    for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
-        let topic = format!("compressed-{codec}");
+    let cases = [
+        ("none", None),
+        ("gzip", None),
+        ("gzip", Some(("compression.gzip.level", "1"))),
+        ("gzip", Some(("compression.gzip.level", "9"))),
+        ("snappy", None),
+        ("lz4", None),
+        ("lz4", Some(("compression.lz4.level", "1"))),
+        ("lz4", Some(("compression.lz4.level", "17"))),
+        ("zstd", None),
+        ("zstd", Some(("compression.zstd.level", "-5"))),
+        ("zstd", Some(("compression.zstd.level", "19"))),
+    ];
+    for (n, (codec, level)) in cases.into_iter().enumerate() {
+        let topic = format!("compressed-{n}-{codec}");
         create_topic(&bootstrap, &topic, 1).await;
-        let producer = producer(
-            &bootstrap,
-            &[("compression.type", codec), ("linger.ms", "50")],
-        );
+        let mut settings = vec![("compression.type", codec), ("linger.ms", "50")];
+        settings.extend(level);
+        let producer = producer(&bootstrap, &settings);
         let mut deliveries = Vec::new();
         for i in 0..500 {
             let value = Bytes::from(format!("{codec} record {i} {}", "abc".repeat(i % 50)));
@@ -102,7 +115,7 @@ async fn every_compression_type_is_read_by_librdkafka() {
         let expected: Vec<String> = (0..500)
             .map(|i| hex(format!("{codec} record {i} {}", "abc".repeat(i % 50)).as_bytes()))
             .collect();
-        assert_eq!(values, expected, "{codec}");
+        assert_eq!(values, expected, "{codec} {level:?}");
     }
 }
 

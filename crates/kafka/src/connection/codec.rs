@@ -5,6 +5,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
 
+use super::guard;
 use crate::error::{Error, Result};
 
 /// Encodes one request frame: the 4-byte size, the request header and the body.
@@ -53,13 +54,30 @@ pub(crate) fn peek_correlation_id(frame: &[u8]) -> Result<i32> {
 }
 
 /// Decodes a response frame (size prefix already removed): the header of
-/// `header_version`, then the body of `version`. Any malformation, including trailing bytes,
-/// is an [`Error::Protocol`]; nothing in here panics on bad input.
-pub fn decode_response<Resp: Decodable>(
-    mut frame: Bytes,
+/// `header_version`, then the body of `version`. Any malformation, including trailing bytes
+/// and array counts larger than the frame could hold, is an [`Error::Protocol`]; nothing in
+/// here panics or aborts on bad input.
+pub fn decode_response<Resp: Decodable + 'static>(
+    frame: Bytes,
     version: i16,
     header_version: i16,
 ) -> Result<Resp> {
+    decode_checked(frame, version, header_version, guard::layout_of::<Resp>())
+}
+
+/// [`decode_response`] for a response whose layout is `layout` (looked up by the caller, who
+/// may know the API key rather than a `'static` type).
+pub(crate) fn decode_checked<Resp: Decodable>(
+    mut frame: Bytes,
+    version: i16,
+    header_version: i16,
+    layout: Option<&guard::Layout>,
+) -> Result<Resp> {
+    // Before kafka-protocol reserves memory for counts read off the wire (see `guard`).
+    if let Some(layout) = layout {
+        guard::check_response(&frame, header_version, layout, version)
+            .map_err(|e| Error::Protocol(format!("malformed response: {e}")))?;
+    }
     let decode = |frame: &mut Bytes| -> Result<Resp> {
         ResponseHeader::decode(frame, header_version)
             .map_err(|e| Error::Protocol(format!("response header: {e}")))?;
@@ -153,14 +171,13 @@ mod tests {
             prop_assert!(matches!(result, Err(Error::Protocol(_))));
         }
 
-        /// A valid response with bytes changed decodes to something or to an error, without
-        /// panicking. Only bytes after the array lengths change: kafka-protocol 0.18 reserves an
-        /// array's capacity from its length prefix before reading elements, so a random length
-        /// makes it request gigabytes, which aborts the process (see the crate's notes).
+        /// A valid response with bytes changed anywhere, its array counts and the tagged
+        /// fields of versions 3+ included, decodes to something or to a protocol error, without
+        /// panicking or aborting (see `guard` for the counts).
         #[test]
         fn corrupted_responses_do_not_panic(
             flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
-            version in 0i16..=2,
+            version in 0i16..=4,
         ) {
             let response = ApiVersionsResponse::default().with_api_keys(vec![
                 ApiVersion::default().with_api_key(3).with_max_version(12),
@@ -168,14 +185,12 @@ mod tests {
             ]);
             let frame = encode_response(&response, version);
             let mut bytes = frame.to_vec();
-            // Correlation id (4), error code (2) and array length (4) stay; versions 3+ are left
-            // out because their tagged fields hold more arrays.
-            let fixed = 10;
             for (at, value) in flips {
-                let at = fixed + at % (bytes.len() - fixed);
+                let at = at % bytes.len();
                 bytes[at] = value;
             }
-            let _ = decode_response::<ApiVersionsResponse>(Bytes::from(bytes), version, 0);
+            let result = decode_response::<ApiVersionsResponse>(Bytes::from(bytes), version, 0);
+            prop_assert!(!matches!(result, Err(ref e) if !matches!(e, Error::Protocol(_))));
         }
 
         /// Random bytes of any length through the response-header and frame checks.

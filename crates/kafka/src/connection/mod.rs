@@ -10,6 +10,7 @@
 //! [`Cluster`](crate::Cluster).
 
 mod codec;
+pub(crate) mod guard;
 mod transport;
 
 use std::collections::HashMap;
@@ -165,7 +166,8 @@ impl Connection {
         let correlation_id = link.next_correlation_id();
         let frame = codec::encode_request(request, version, correlation_id, &link.client_id)?;
         let response = link.round_trip(correlation_id, frame, timeout).await?;
-        codec::decode_response(response, version, Req::Response::header_version(version))
+        let header = Req::Response::header_version(version);
+        codec::decode_checked(response, version, header, guard::response_layout(Req::KEY))
             .inspect_err(|e| link.shared.fail(e.clone()))
     }
 

@@ -155,6 +155,32 @@ async fn undecodable_body_fails_every_request_in_flight() {
 }
 
 #[tokio::test]
+async fn a_huge_array_count_fails_the_connection_instead_of_the_process() {
+    let conn = connect_to(|mut server| async move {
+        let (_, version, id) = read_request(&mut server).await;
+        assert_eq!(version, 12);
+        let mut body = Vec::new();
+        body.put_i32(id);
+        body.put_u8(0); // empty tagged fields of header v1
+        body.put_i32(0); // throttle time
+        // 2³¹ - 2 brokers, as a compact array count; kafka-protocol alone would try to
+        // reserve them all and abort the process.
+        body.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x07]);
+        write_frame(&mut server, &body).await;
+        let mut rest = Vec::new();
+        let _ = server.read_to_end(&mut rest).await;
+    })
+    .await;
+    let request = MetadataRequest::default().with_topics(None);
+    let err = conn.send(&request).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains("array of 2147483646 elements")),
+        "{err}"
+    );
+    assert!(conn.is_closed());
+}
+
+#[tokio::test]
 async fn unknown_correlation_id_and_oversized_frames_are_protocol_errors() {
     let conn = connect_to(|mut server| async move {
         let (_, _, id) = read_request(&mut server).await;

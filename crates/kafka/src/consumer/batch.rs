@@ -187,7 +187,10 @@ impl BatchHeader {
         let decompressed = match self.attributes & 0x07 {
             0 => return Ok(body),
             1 => Gzip::decompress(&mut body, take),
-            2 => Snappy::decompress(&mut body, take),
+            2 => match check_snappy(&body) {
+                Ok(()) => Snappy::decompress(&mut body, take),
+                Err(e) => Err(anyhow::anyhow!(e)),
+            },
             3 => Lz4::decompress(&mut body, take),
             4 => Zstd::decompress(&mut body, take),
             other => {
@@ -201,6 +204,47 @@ impl BatchHeader {
             ))
         })
     }
+}
+
+/// The most bytes one byte of snappy data can expand to: a three-byte copy element yields at
+/// most 64 bytes.
+const SNAPPY_MAX_EXPANSION: usize = 22;
+
+/// Checks the uncompressed lengths a snappy payload declares (in xerial-framed blocks, or as
+/// one raw block) against what its compressed bytes could possibly expand to. kafka-protocol
+/// allocates a buffer of the declared length before decompressing, so a corrupt length of up
+/// to 4 GiB would otherwise be allocated, or abort the process when it cannot be.
+fn check_snappy(body: &[u8]) -> Result<(), String> {
+    // The framing's magic, version 1 and compatible version 1, as kafka-protocol matches it.
+    const XERIAL_HEADER: &[u8] = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01";
+    let check_block = |block: &[u8]| {
+        let mut declared = 0u64;
+        for (i, b) in block.iter().take(5).enumerate() {
+            declared |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let most = block.len().saturating_mul(SNAPPY_MAX_EXPANSION);
+        if declared > most as u64 {
+            return Err(format!(
+                "snappy block of {} bytes claims {declared} uncompressed bytes",
+                block.len()
+            ));
+        }
+        Ok(())
+    };
+    let Some(mut rest) = body.strip_prefix(XERIAL_HEADER) else {
+        return check_block(body);
+    };
+    while let Some((size, after)) = rest.split_first_chunk::<4>() {
+        let size = u32::from_be_bytes(*size) as usize;
+        // A block running past the end is the decompressor's error to report.
+        let block = after.get(..size).unwrap_or(after);
+        check_block(block)?;
+        rest = &after[block.len()..];
+    }
+    Ok(())
 }
 
 /// Java's aborted-transaction bookkeeping for one partition under `read_committed`.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ProducerRecord;
 use super::batch::{BatchBuilder, Stamp, restamp};
-use super::config::{Compression, ProducerConfig};
+use super::config::{Compression, CompressionLevels, ProducerConfig};
 use super::delivery::{BatchResult, DeliveryFuture};
 use super::partitioner::{Sticky, partition_for_key};
 use crate::cluster::{ExponentialBackoff, Metadata, TopicMetadata};
@@ -116,14 +116,19 @@ enum Payload {
 
 impl Batch {
     /// The batch's bytes with `stamp` in its header; encoded (and compressed) the first time.
-    pub(crate) fn wire(&mut self, compression: Compression, stamp: Stamp) -> Result<Bytes> {
+    pub(crate) fn wire(
+        &mut self,
+        compression: Compression,
+        levels: &CompressionLevels,
+        stamp: Stamp,
+    ) -> Result<Bytes> {
         let bytes = match &mut self.payload {
             Payload::Encoded(bytes, current) if *current == stamp => return Ok(bytes.clone()),
             Payload::Encoded(bytes, _) => restamp(bytes, stamp),
             Payload::Building(builder) => builder
                 .take()
                 .ok_or_else(|| Error::InvalidRequest("batch encoded twice".into()))?
-                .encode(compression, stamp)?,
+                .encode(compression, levels, stamp)?,
         };
         self.payload = Payload::Encoded(bytes.clone(), stamp);
         Ok(bytes)

@@ -8,10 +8,10 @@
 //! then too, outside the producer's lock, through `kafka_protocol`'s compressors.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::compression::{Compressor, Gzip, Lz4, Snappy, Zstd};
 use kafka_protocol::protocol::StrBytes;
 
-use super::config::Compression;
+use super::compress::compress;
+use super::config::{Compression, CompressionLevels};
 use crate::error::{Error, Result};
 
 /// Size of the v2 batch header, up to and including the record count.
@@ -101,27 +101,20 @@ impl BatchBuilder {
     }
 
     /// Frames the records as a batch: header, (compressed) records, CRC.
-    pub(crate) fn encode(self, compression: Compression, stamp: Stamp) -> Result<Bytes> {
+    pub(crate) fn encode(
+        self,
+        compression: Compression,
+        levels: &CompressionLevels,
+        stamp: Stamp,
+    ) -> Result<Bytes> {
         let mut out = match compression {
             Compression::None => self.buf,
             codec => {
                 let mut buf = self.buf;
-                let mut records = buf.split_off(HEADER_SIZE);
+                let records = buf.split_off(HEADER_SIZE);
                 let mut out = BytesMut::with_capacity(HEADER_SIZE + records.len() / 2);
                 out.put_bytes(0, HEADER_SIZE);
-                // The compressors hand us their input buffer: give them ours instead of a copy.
-                let take = |input: &mut BytesMut| -> anyhow::Result<()> {
-                    std::mem::swap(input, &mut records);
-                    Ok(())
-                };
-                let compressed = match codec {
-                    Compression::Gzip => Gzip::compress(&mut out, take),
-                    Compression::Snappy => Snappy::compress(&mut out, take),
-                    Compression::Lz4 => Lz4::compress(&mut out, take),
-                    Compression::Zstd => Zstd::compress(&mut out, take),
-                    Compression::None => unreachable!("handled above"),
-                };
-                compressed.map_err(|e| Error::InvalidRequest(format!("compressing: {e:#}")))?;
+                compress(codec, levels, records, &mut out)?;
                 out
             }
         };
@@ -291,7 +284,9 @@ mod tests {
                 producer_epoch: 3,
                 base_sequence: 17,
             };
-            let mut bytes = builder.encode(compression, stamp).unwrap();
+            let mut bytes = builder
+                .encode(compression, &CompressionLevels::default(), stamp)
+                .unwrap();
             let set = RecordBatchDecoder::decode(&mut bytes).unwrap();
             assert_eq!(set.records.len(), 3, "{compression:?}");
             let r = &set.records;
@@ -314,7 +309,13 @@ mod tests {
         let mut builder = BatchBuilder::new(64);
         builder.append(5, Some(b"a"), Some(b"b"), &[]);
         builder.append(9, Some(b"a"), Some(b"b"), &[]);
-        let bytes = builder.encode(Compression::None, Stamp::NONE).unwrap();
+        let bytes = builder
+            .encode(
+                Compression::None,
+                &CompressionLevels::default(),
+                Stamp::NONE,
+            )
+            .unwrap();
         assert_eq!(
             i32::from_be_bytes(bytes[8..12].try_into().unwrap()) as usize,
             bytes.len() - 12

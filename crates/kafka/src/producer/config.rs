@@ -49,6 +49,35 @@ impl Compression {
     }
 }
 
+/// Compression levels per codec (KIP-390), with Java's defaults and ranges.
+///
+/// ```
+/// use ferry_kafka::producer::{CompressionLevels, ProducerConfig};
+/// let config = ProducerConfig::from_pairs([("compression.zstd.level", "9")])?;
+/// assert_eq!(config.compression_levels, CompressionLevels { zstd: 9, ..CompressionLevels::default() });
+/// assert!(ProducerConfig::from_pairs([("compression.lz4.level", "18")]).is_err());
+/// # Ok::<_, ferry_kafka::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressionLevels {
+    /// `compression.gzip.level` (-1, zlib's default, which is 6): 1 to 9, or -1.
+    pub gzip: i32,
+    /// `compression.lz4.level` (9): 1 to 17. liblz4 treats levels above 12 as 12.
+    pub lz4: i32,
+    /// `compression.zstd.level` (3): -131072 to 22.
+    pub zstd: i32,
+}
+
+impl Default for CompressionLevels {
+    fn default() -> Self {
+        Self {
+            gzip: -1,
+            lz4: 9,
+            zstd: 3,
+        }
+    }
+}
+
 /// Producer settings (Java's `ProducerConfig`). The common client settings
 /// (`request.timeout.ms`, `retry.backoff.ms`, `retry.backoff.max.ms`, …) are read from the
 /// [`Cluster`](crate::Cluster)'s [`ClientConfig`](crate::ClientConfig).
@@ -75,6 +104,8 @@ pub struct ProducerConfig {
     pub buffer_memory: usize,
     /// `compression.type` (`none`).
     pub compression: Compression,
+    /// `compression.gzip.level`, `compression.lz4.level` and `compression.zstd.level`.
+    pub compression_levels: CompressionLevels,
     /// `max.in.flight.requests.per.connection` (5).
     pub max_in_flight: usize,
     /// `retries` (`i32::MAX`).
@@ -98,6 +129,7 @@ impl Default for ProducerConfig {
             batch_size: 16_384,
             buffer_memory: 33_554_432,
             compression: Compression::None,
+            compression_levels: CompressionLevels::default(),
             max_in_flight: 5,
             retries: i32::MAX as u32,
             delivery_timeout: Duration::from_millis(120_000),
@@ -132,6 +164,19 @@ impl ProducerConfig {
                 "batch.size" => config.batch_size = number(key, value, 0)?,
                 "buffer.memory" => config.buffer_memory = number(key, value, 0)?,
                 "compression.type" => config.compression = parse_compression(key, value)?,
+                "compression.gzip.level" => {
+                    let level = integer(key, value)?;
+                    if level != -1 && !(1..=9).contains(&level) {
+                        return Err(bad(key, format!("{level} is not between 1 and 9, or -1")));
+                    }
+                    config.compression_levels.gzip = level;
+                }
+                "compression.lz4.level" => {
+                    config.compression_levels.lz4 = integer_in(key, value, 1, 17)?
+                }
+                "compression.zstd.level" => {
+                    config.compression_levels.zstd = integer_in(key, value, -131_072, 22)?
+                }
                 "max.in.flight.requests.per.connection" => {
                     config.max_in_flight = number(key, value, 1)?
                 }
@@ -230,6 +275,20 @@ fn number<T: std::str::FromStr + TryFrom<u64>>(key: &str, value: &str, min: u64)
     T::try_from(n).map_err(|_| bad(key, format!("{n} is out of range")))
 }
 
+fn integer(key: &str, value: &str) -> Result<i32> {
+    value
+        .parse()
+        .map_err(|_| bad(key, format!("{value:?} is not an integer")))
+}
+
+fn integer_in(key: &str, value: &str, min: i32, max: i32) -> Result<i32> {
+    let n = integer(key, value)?;
+    if !(min..=max).contains(&n) {
+        return Err(bad(key, format!("{n} is not between {min} and {max}")));
+    }
+    Ok(n)
+}
+
 fn millis(key: &str, value: &str) -> Result<Duration> {
     value
         .parse::<u64>()
@@ -256,6 +315,8 @@ mod tests {
         assert_eq!(c.batch_size, 16_384);
         assert_eq!(c.buffer_memory, 32 * 1024 * 1024);
         assert_eq!(c.compression, Compression::None);
+        let levels = c.compression_levels;
+        assert_eq!((levels.gzip, levels.lz4, levels.zstd), (-1, 9, 3));
         assert_eq!(c.max_in_flight, 5);
         assert_eq!(c.retries, 2_147_483_647);
         assert_eq!(c.delivery_timeout, Duration::from_millis(120_000));
@@ -338,6 +399,42 @@ mod tests {
             assert!(
                 matches!(e, Error::Config { key: ref k, .. } if k == key),
                 "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn compression_levels_have_javas_ranges() {
+        let levels = |pairs: &[(&str, &str)]| {
+            ProducerConfig::from_pairs(pairs.iter().copied()).map(|c| c.compression_levels)
+        };
+        let set = levels(&[
+            ("compression.gzip.level", "9"),
+            ("compression.lz4.level", "1"),
+            ("compression.zstd.level", "-131072"),
+        ])
+        .unwrap();
+        assert_eq!((set.gzip, set.lz4, set.zstd), (9, 1, -131_072));
+        for ok in [
+            ("compression.gzip.level", "-1"),
+            ("compression.gzip.level", "1"),
+        ] {
+            assert!(levels(&[ok]).is_ok(), "{ok:?}");
+        }
+        for (key, value) in [
+            ("compression.gzip.level", "0"),
+            ("compression.gzip.level", "10"),
+            ("compression.gzip.level", "-2"),
+            ("compression.lz4.level", "0"),
+            ("compression.lz4.level", "18"),
+            ("compression.zstd.level", "23"),
+            ("compression.zstd.level", "-131073"),
+            ("compression.zstd.level", "fast"),
+        ] {
+            let err = levels(&[(key, value)]).unwrap_err();
+            assert!(
+                matches!(&err, Error::Config { key: k, .. } if k == key),
+                "{err}"
             );
         }
     }

@@ -24,6 +24,7 @@
 
 mod accumulator;
 mod batch;
+mod compress;
 mod config;
 mod delivery;
 pub mod partitioner;
@@ -37,7 +38,9 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 
-pub use config::{Acks, Compression, MAX_IN_FLIGHT_FOR_IDEMPOTENCE, ProducerConfig};
+pub use config::{
+    Acks, Compression, CompressionLevels, MAX_IN_FLIGHT_FOR_IDEMPOTENCE, ProducerConfig,
+};
 pub use delivery::{DeliveryFuture, RecordMetadata};
 
 use crate::cluster::Cluster;

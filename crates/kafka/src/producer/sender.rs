@@ -159,7 +159,10 @@ async fn send_request(shared: &Arc<Shared>, broker: i32, mut batches: Vec<Sent>)
     let mut topic_data: Vec<TopicProduceData> = Vec::new();
     let mut outcomes: Vec<Option<Result<(i64, i64)>>> = Vec::with_capacity(batches.len());
     for sent in &mut batches {
-        match sent.batch.wire(config.compression, sent.stamp) {
+        match sent
+            .batch
+            .wire(config.compression, &config.compression_levels, sent.stamp)
+        {
             Ok(records) => {
                 let partition = PartitionProduceData::default()
                     .with_index(sent.partition)

@@ -347,3 +347,20 @@ proptest! {
         prop_assert_eq!(decoded.next_offset, Some(base + records.len() as i64));
     }
 }
+
+#[test]
+fn snappy_lengths_beyond_any_expansion_are_corrupt() {
+    let data = encode(&sample(), Compression::Snappy);
+    check_snappy(&data[BATCH_HEADER..]).unwrap();
+    // The first block's declared length (after the 16-byte framing header and the block size)
+    // becomes 4 GiB; without the check kafka-protocol allocates it before decompressing.
+    let mut corrupt = data.to_vec();
+    let at = BATCH_HEADER + 16 + 4;
+    corrupt[at..at + 5].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+    let options = DecodeOptions { check_crcs: false };
+    let err = decode(&topic(), 2, &Bytes::from(corrupt), 0, None, options).unwrap_err();
+    assert!(err.to_string().contains("claims 4294967295"), "{err}");
+    // Unframed (raw) snappy: the length is the first varint.
+    assert!(check_snappy(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]).is_err());
+    assert!(check_snappy(&[0x0b, 0x28, b'h', b'e', b'l', b'l', b'o']).is_ok());
+}

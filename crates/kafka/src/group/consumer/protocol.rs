@@ -14,6 +14,7 @@ use kafka_protocol::messages::consumer_protocol_subscription::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
+use crate::connection::guard;
 use crate::consumer::TopicPartition;
 use crate::group::GroupError;
 
@@ -86,6 +87,7 @@ impl Subscription {
         };
         let mut buf = Bytes::copy_from_slice(bytes);
         let version = read_version(&mut buf).map_err(malformed)?;
+        check::<ConsumerProtocolSubscription>(&buf, version).map_err(malformed)?;
         let data = ConsumerProtocolSubscription::decode(&mut buf, version)
             .map_err(|e| malformed(e.to_string()))?;
         Ok(Self {
@@ -141,6 +143,7 @@ impl Assignment {
         };
         let mut buf = Bytes::copy_from_slice(bytes);
         let version = read_version(&mut buf).map_err(malformed)?;
+        check::<ConsumerProtocolAssignment>(&buf, version).map_err(malformed)?;
         let data = ConsumerProtocolAssignment::decode(&mut buf, version)
             .map_err(|e| malformed(e.to_string()))?;
         Ok(Self {
@@ -156,6 +159,13 @@ impl Assignment {
             user_data: data.user_data,
         })
     }
+}
+
+/// The bytes come from other members (through the coordinator), so their array counts are
+/// checked before kafka-protocol reserves memory for them (see `connection::guard`).
+fn check<M: 'static>(buf: &[u8], version: i16) -> Result<(), String> {
+    let layout = guard::layout_of::<M>().expect("the consumer protocol formats have layouts");
+    guard::check_prefix(buf, layout, version)
 }
 
 fn read_version(buf: &mut Bytes) -> Result<i16, String> {
