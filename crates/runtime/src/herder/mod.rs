@@ -3,9 +3,11 @@
 //! layer is written against the [`Herder`] trait only.
 
 pub mod entities;
+pub mod offsets;
 pub mod requests;
 pub mod standalone;
 pub mod validation;
+pub mod variables;
 
 use async_trait::async_trait;
 use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};

@@ -2,12 +2,9 @@
 //! the same words: Java's messages live here once so that the two modes cannot drift apart.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
-use super::{ConfigMap, ConnectorOffsets, HerderError, HerderResult, Message, ServerInfo};
+use super::{ConfigMap, HerderError, ServerInfo};
 use crate::ConnectorTaskId;
-use crate::storage::offset_records::OffsetMap;
-use crate::storage::offsets::{OffsetBackingStore, OffsetStorageWriter};
 
 /// `GET /`: this build's version and commit, and the Kafka cluster the worker uses.
 pub fn server_info(kafka_cluster_id: &str) -> ServerInfo {
@@ -68,59 +65,4 @@ pub fn offsets_require_stopped(name: &str) -> HerderError {
     HerderError::BadRequest(format!(
         "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
     ))
-}
-
-/// The answer to a successful `PATCH /connectors/{name}/offsets`.
-pub fn offsets_altered() -> Message {
-    Message {
-        message: "The offsets for this connector have been altered successfully".into(),
-    }
-}
-
-/// The answer to a successful `DELETE /connectors/{name}/offsets`.
-pub fn offsets_reset() -> Message {
-    Message {
-        message: "The offsets for this connector have been reset successfully".into(),
-    }
-}
-
-/// Writes a source connector's offsets as `PATCH /connectors/{name}/offsets` gives them (a
-/// `null` offset removes the partition's).
-///
-/// # Errors
-/// [`HerderError::Internal`] when the offset store cannot write them.
-pub async fn alter_source_offsets(
-    store: Arc<dyn OffsetBackingStore>,
-    name: &str,
-    offsets: ConnectorOffsets,
-) -> HerderResult<()> {
-    let changes = offsets
-        .offsets
-        .into_iter()
-        .map(|o| (o.partition, o.offset))
-        .collect();
-    OffsetStorageWriter::new(name, store)
-        .write(changes)
-        .await
-        .map_err(internal)
-}
-
-/// Removes each of `existing`'s partitions from a source connector's offsets (`DELETE
-/// /connectors/{name}/offsets`).
-///
-/// # Errors
-/// [`HerderError::Internal`] when the offset store cannot write the removals.
-pub async fn reset_source_offsets(
-    store: Arc<dyn OffsetBackingStore>,
-    name: &str,
-    existing: Vec<(OffsetMap, OffsetMap)>,
-) -> HerderResult<()> {
-    let resets = existing
-        .into_iter()
-        .map(|(partition, _)| (partition, None))
-        .collect();
-    OffsetStorageWriter::new(name, store)
-        .write(resets)
-        .await
-        .map_err(internal)
 }

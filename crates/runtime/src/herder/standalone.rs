@@ -10,22 +10,20 @@ use ferry_connect::ConnectError;
 use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};
 use tokio::sync::{Mutex, mpsc};
 
-use super::entities::ConnectorOffset;
+use super::offsets::{OffsetsChange, modify_offsets, read_offsets};
 use super::requests::{
-    already_exists, alter_source_offsets, apply_patch, hash, internal, no_task_status, not_found,
-    offsets_altered, offsets_require_stopped, offsets_reset, reset_source_offsets, server_info,
+    already_exists, apply_patch, hash, internal, no_task_status, not_found,
+    offsets_require_stopped, server_info,
 };
 use super::validation::{connector_plugin_config, require_valid, validate_resolved};
+use super::variables::{resolve_or_report, reverse_transform};
 use super::{
     ActiveTopicsInfo, ConfigMap, ConnectorInfo, ConnectorOffsets, ConnectorState,
     ConnectorStateInfo, ConnectorType, Created, Herder, HerderError, HerderResult, Message,
     RequestSignature, RestartRequest, ServerInfo, TargetState, TaskInfo, TaskState,
 };
 use crate::ConnectorTaskId;
-use crate::storage::offsets::connector_offsets;
-use crate::worker::{
-    CONNECTOR_CLASS_CONFIG, NAME_CONFIG, State, Status, TASKS_MAX_CONFIG, Worker, sink_offsets,
-};
+use crate::worker::{CONNECTOR_CLASS_CONFIG, NAME_CONFIG, State, Status, TASKS_MAX_CONFIG, Worker};
 
 /// Kept where `ferry` imports it from; the implementation is shared with the distributed herder.
 pub use super::validation::validate_config;
@@ -107,6 +105,9 @@ impl StandaloneHerder {
             .into_iter()
             .map(tree)
             .collect();
+        // Generated from the resolved config: secrets go back to their variables before the
+        // configs are kept and shown.
+        let configs = reverse_transform(&entry.config, configs);
         if !force && configs == entry.tasks {
             return Ok(());
         }
@@ -122,29 +123,57 @@ impl StandaloneHerder {
     }
 
     async fn start_tasks(&self, name: &str, entry: &Entry) {
-        let connector = hash(&entry.config);
-        for (index, config) in entry.tasks.iter().enumerate() {
-            let id = ConnectorTaskId::new(name, index as i32);
-            // A task that cannot start is FAILED with its trace; the others still start.
-            let _ = self
-                .worker
-                .start_task(&id, &connector, hash(config), entry.target)
+        for index in 0..entry.tasks.len() {
+            self.start_task(&ConnectorTaskId::new(name, index as i32), entry)
                 .await;
         }
     }
 
-    /// Starts a connector in its target state, then its tasks unless it is STOPPED.
-    async fn start_connector(&self, name: &str, entry: &mut Entry) -> Result<(), HerderError> {
+    /// Starts one task with its config and its connector's resolved; a task that cannot be
+    /// resolved or started is FAILED with its trace.
+    async fn start_task(&self, id: &ConnectorTaskId, entry: &Entry) {
+        let Some(task) = entry
+            .tasks
+            .get(usize::try_from(id.task).unwrap_or(usize::MAX))
+        else {
+            return;
+        };
+        let status = self.worker.status();
+        let Some(connector) =
+            resolve_or_report(&self.worker, &entry.config, |s| status.put_task(id, s))
+        else {
+            return;
+        };
+        let Some(task) = resolve_or_report(&self.worker, task, |s| status.put_task(id, s)) else {
+            return;
+        };
+        let _ = self
+            .worker
+            .start_task(id, &connector, task, entry.target)
+            .await;
+    }
+
+    /// Starts the connector instance with its resolved config (Java's `startConnector`).
+    async fn start_instance(&self, name: &str, entry: &Entry) -> bool {
+        let status = self.worker.status();
+        let Some(config) = resolve_or_report(&self.worker, &entry.config, |s| {
+            status.put_connector(name, s)
+        }) else {
+            return false;
+        };
         let sender = self.reconfigure.clone();
         let callback = Arc::new(move |name: &str| {
             let _ = sender.send(name.to_owned());
         });
-        if self
-            .worker
-            .start_connector(name, hash(&entry.config), entry.target, callback)
+        self.worker
+            .start_connector(name, config, entry.target, callback)
             .await
-            .is_err()
-        {
+            .is_ok()
+    }
+
+    /// Starts a connector in its target state, then its tasks unless it is STOPPED.
+    async fn start_connector(&self, name: &str, entry: &mut Entry) -> Result<(), HerderError> {
+        if !self.start_instance(name, entry).await {
             return Ok(());
         }
         if entry.target == TargetState::Stopped {
@@ -354,24 +383,11 @@ impl Herder for StandaloneHerder {
         let entry = connectors.get_mut(&name).ok_or_else(|| not_found(&name))?;
         if restart_connector {
             self.worker.stop_connector(&name).await;
-            let sender = self.reconfigure.clone();
-            let callback = Arc::new(move |n: &str| {
-                let _ = sender.send(n.to_owned());
-            });
-            let _ = self
-                .worker
-                .start_connector(&name, hash(&entry.config), entry.target, callback)
-                .await;
+            self.start_instance(&name, entry).await;
         }
-        let connector = hash(&entry.config);
         for task in &restart_tasks {
-            if let Some(config) = entry.tasks.get(*task as usize) {
-                let id = ConnectorTaskId::new(&name, *task);
-                let _ = self
-                    .worker
-                    .start_task(&id, &connector, hash(config), entry.target)
-                    .await;
-            }
+            self.start_task(&ConnectorTaskId::new(&name, *task), entry)
+                .await;
         }
         drop(connectors);
         if !request.only_failed && !request.include_tasks {
@@ -397,8 +413,18 @@ impl Herder for StandaloneHerder {
             .tasks
             .get(usize::try_from(id.task).unwrap_or(usize::MAX))
             .ok_or_else(|| HerderError::NotFound(format!("Task {id} not found")))?;
+        let connector = self
+            .worker
+            .config()
+            .transform(&hash(&entry.config))
+            .map_err(internal)?;
+        let task = self
+            .worker
+            .config()
+            .transform(&hash(config))
+            .map_err(internal)?;
         self.worker
-            .start_task(id, &hash(&entry.config), hash(config), entry.target)
+            .start_task(id, &connector, task, entry.target)
             .await
             .map_err(internal)
     }
@@ -447,26 +473,7 @@ impl Herder for StandaloneHerder {
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let entry = self.entry(name).await?;
-        if self.kind(&entry.config) == ConnectorType::Sink {
-            let config = hash(&entry.config);
-            let admin = sink_offsets::sink_admin(self.worker.config(), name, &config)?;
-            let group = sink_offsets::consumer_group_id(name, &config);
-            return Ok(ConnectorOffsets {
-                offsets: sink_offsets::read_sink_offsets(&admin, &group).await?,
-            });
-        }
-        let offsets = connector_offsets(&**self.worker.offsets(), name)
-            .await
-            .map_err(internal)?;
-        Ok(ConnectorOffsets {
-            offsets: offsets
-                .into_iter()
-                .map(|(partition, offset)| ConnectorOffset {
-                    partition,
-                    offset: Some(offset),
-                })
-                .collect(),
-        })
+        read_offsets(&self.worker, name, &entry.config).await
     }
 
     async fn alter_connector_offsets(
@@ -475,40 +482,18 @@ impl Herder for StandaloneHerder {
         offsets: ConnectorOffsets,
     ) -> HerderResult<Message> {
         let entry = self.require_stopped(name).await?;
-        if self.kind(&entry.config) == ConnectorType::Sink {
-            let parsed = sink_offsets::parse_sink_offsets(&offsets.offsets)
-                .map_err(HerderError::BadRequest)?;
-            let config = hash(&entry.config);
-            let admin = sink_offsets::sink_admin(self.worker.config(), name, &config)?;
-            let group = sink_offsets::consumer_group_id(name, &config);
-            sink_offsets::alter_sink_offsets(&admin, &group, parsed).await?;
-            return Ok(offsets_altered());
-        }
-        alter_source_offsets(self.worker.offsets().clone(), name, offsets).await?;
-        Ok(offsets_altered())
+        modify_offsets(
+            &self.worker,
+            name,
+            &entry.config,
+            OffsetsChange::Alter(offsets),
+        )
+        .await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
         let entry = self.require_stopped(name).await?;
-        if self.kind(&entry.config) == ConnectorType::Sink {
-            let config = hash(&entry.config);
-            let admin = sink_offsets::sink_admin(self.worker.config(), name, &config)?;
-            let group = sink_offsets::consumer_group_id(name, &config);
-            let resets = sink_offsets::parse_sink_offsets(
-                &sink_offsets::read_sink_offsets(&admin, &group).await?,
-            )
-            .map_err(HerderError::Internal)?
-            .into_iter()
-            .map(|(tp, _)| (tp, None))
-            .collect();
-            sink_offsets::alter_sink_offsets(&admin, &group, resets).await?;
-            return Ok(offsets_reset());
-        }
-        let existing = connector_offsets(&**self.worker.offsets(), name)
-            .await
-            .map_err(internal)?;
-        reset_source_offsets(self.worker.offsets().clone(), name, existing).await?;
-        Ok(offsets_reset())
+        modify_offsets(&self.worker, name, &entry.config, OffsetsChange::Reset).await
     }
 
     async fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {

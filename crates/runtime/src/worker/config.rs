@@ -196,6 +196,61 @@ const OTHER_KNOWN_KEYS: &[&str] = &[
     "health.check.timeout.ms",
 ];
 
+/// Java's producer, consumer and admin client keys (outside the `ssl.`/`sasl.`/`metrics.`
+/// families). At the top level of the worker's properties they configure the clients of the
+/// internal topics and the worker's own admin client, because Java hands the worker's whole
+/// config to those clients; so they are used, not unknown.
+const CLIENT_KEYS: &[&str] = &[
+    "acks",
+    "allow.auto.create.topics",
+    "auto.commit.interval.ms",
+    "auto.offset.reset",
+    "batch.size",
+    "bootstrap.controllers",
+    "buffer.memory",
+    "check.crcs",
+    "client.rack",
+    "compression.gzip.level",
+    "compression.lz4.level",
+    "compression.type",
+    "compression.zstd.level",
+    "default.api.timeout.ms",
+    "delivery.timeout.ms",
+    "enable.auto.commit",
+    "enable.idempotence",
+    "enable.metrics.push",
+    "exclude.internal.topics",
+    "fetch.max.bytes",
+    "fetch.max.wait.ms",
+    "fetch.min.bytes",
+    "group.instance.id",
+    "group.protocol",
+    "group.remote.assignor",
+    "interceptor.classes",
+    "isolation.level",
+    "key.deserializer",
+    "key.serializer",
+    "linger.ms",
+    "max.block.ms",
+    "max.partition.fetch.bytes",
+    "max.poll.interval.ms",
+    "max.poll.records",
+    "max.request.size",
+    "metadata.max.idle.ms",
+    "metadata.recovery.strategy",
+    "partition.assignment.strategy",
+    "partitioner.adaptive.partitioning.enable",
+    "partitioner.availability.timeout.ms",
+    "partitioner.class",
+    "partitioner.ignore.keys",
+    "retries",
+    "security.providers",
+    "transaction.timeout.ms",
+    "transactional.id",
+    "value.deserializer",
+    "value.serializer",
+];
+
 const KNOWN_PREFIXES: &[&str] = &[
     "producer.",
     "consumer.",
@@ -282,7 +337,8 @@ fn millis(parsed: &ParsedConfig, key: &str) -> Duration {
 
 impl WorkerConfig {
     /// Resolves `${provider:path:key}` variables with the worker's `config.providers`, then
-    /// parses and checks every key. Unknown keys are logged, as Java does.
+    /// parses and checks every key. Keys that nothing reads are logged, in the words and at the
+    /// level of Java's clients.
     ///
     /// # Errors
     /// The first invalid or missing key, with Java's message (`Missing required configuration
@@ -294,14 +350,14 @@ impl WorkerConfig {
         let transformer = ConfigTransformer::from_config(&props)?;
         let props = transformer.transform(&props)?.data;
         let parsed = worker_def(mode).parse(&props)?;
-        let def = worker_def(mode);
-        for key in props.keys() {
-            let known = def.key(key).is_some()
-                || OTHER_KNOWN_KEYS.contains(&key.as_str())
-                || KNOWN_PREFIXES.iter().any(|p| key.starts_with(p));
-            if !known {
-                tracing::warn!("The configuration '{key}' was supplied but isn't a known config.");
-            }
+        let unused = unused_keys(&props, mode);
+        if !unused.is_empty() {
+            // Java's words (`AbstractConfig.logUnused`, which its clients call on the worker's
+            // properties), at Java's level.
+            tracing::info!(
+                "These configurations '[{}]' were supplied but are not used yet.",
+                unused.join(", ")
+            );
         }
         let string = |key: &str| parsed.get_string(key).unwrap_or_default().to_owned();
         let override_policy = match parsed.get_string(CLIENT_OVERRIDE_POLICY_CONFIG) {
@@ -448,6 +504,23 @@ impl WorkerConfig {
     }
 }
 
+/// The keys of `props` that neither the worker nor a Kafka client reads, sorted.
+fn unused_keys(props: &HashMap<String, String>, mode: WorkerMode) -> Vec<String> {
+    let def = worker_def(mode);
+    let mut unused: Vec<String> = props
+        .keys()
+        .filter(|key| {
+            def.key(key).is_none()
+                && !OTHER_KNOWN_KEYS.contains(&key.as_str())
+                && !CLIENT_KEYS.contains(&key.as_str())
+                && !KNOWN_PREFIXES.iter().any(|p| key.starts_with(p))
+        })
+        .cloned()
+        .collect();
+    unused.sort();
+    unused
+}
+
 /// The entries of `props` under `prefix`, with the prefix removed.
 pub fn with_prefix(props: &HashMap<String, String>, prefix: &str) -> HashMap<String, String> {
     props
@@ -543,6 +616,31 @@ mod tests {
         assert_eq!(consumer["max.poll.records"], "8");
         assert_eq!(consumer["auto.offset.reset"], "earliest");
         assert_eq!(consumer["enable.auto.commit"], "false");
+    }
+
+    #[test]
+    fn client_keys_at_the_top_level_are_used_and_others_are_not() {
+        let mut pairs = minimal();
+        pairs.extend([
+            ("fetch.max.wait.ms", "50"),
+            ("max.poll.records", "3"),
+            ("linger.ms", "5"),
+            ("default.api.timeout.ms", "1000"),
+            ("group.id", "g"),
+            ("producer.acks", "1"),
+            ("no.such.setting", "x"),
+            ("another.typo", "y"),
+        ]);
+        assert_eq!(
+            unused_keys(&props(&pairs), WorkerMode::Standalone),
+            vec!["another.typo", "no.such.setting"]
+        );
+        assert!(unused_keys(&props(&minimal()), WorkerMode::Standalone).is_empty());
+        // The standalone offset file means nothing to a distributed worker.
+        assert_eq!(
+            unused_keys(&props(&minimal()), WorkerMode::Distributed),
+            vec!["offset.storage.file.filename"]
+        );
     }
 
     #[test]

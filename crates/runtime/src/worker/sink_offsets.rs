@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ferry_connect::ConnectError;
 use ferry_kafka::admin::{OffsetAndMetadata, TopicPartition};
-use ferry_kafka::{Admin, ClientConfig, Cluster};
+use ferry_kafka::{Admin, ClientConfig, Cluster, KafkaCode};
 use serde_json::{Map, Value};
 
 use super::config::WorkerConfig;
@@ -109,64 +109,168 @@ pub fn sink_admin(
     name: &str,
     config: &HashMap<String, String>,
 ) -> Result<Admin, ConnectError> {
-    let props = worker.admin_props(&format!("connector-adminclient-{name}"), config);
+    let props = worker.admin_props(&format!("connector-worker-adminclient-{name}"), config);
     let client = ClientConfig::from_pairs(props.iter())
         .map_err(|e| ConnectError::Other(format!("Invalid admin config: {e}")))?;
     Ok(Admin::new(Cluster::new(client)))
 }
 
-/// Reads the group's committed offsets.
+/// Reads the group's committed offsets (Java's `Worker.sinkConnectorOffsets`).
+///
+/// # Errors
+/// Java's `Failed to retrieve consumer group offsets for sink connector NAME` (the cause is
+/// logged, as Java's REST answer carries only the message).
 pub async fn read_sink_offsets(
     admin: &Admin,
+    name: &str,
     group: &str,
 ) -> Result<Vec<ConnectorOffset>, ConnectError> {
     let offsets = admin.list_group_offsets(group, None).await.map_err(|e| {
-        ConnectError::Other(format!(
-            "Failed to retrieve consumer group offsets for sink connector: {e}"
-        ))
+        failed(
+            format!("Failed to retrieve consumer group offsets for sink connector {name}"),
+            &e,
+        )
     })?;
     Ok(to_connector_offsets(&offsets))
 }
 
-/// Commits the given offsets for the group and deletes those reset to `None`.
+/// The partitions the group has committed offsets for, each with `None`: what a reset
+/// removes.
+///
+/// # Errors
+/// Java's `Failed to list offsets prior to resetting offsets for sink connector NAME`.
+pub async fn partitions_to_reset(
+    admin: &Admin,
+    name: &str,
+    group: &str,
+) -> Result<Vec<(TopicPartition, Option<i64>)>, ConnectError> {
+    let offsets = admin.list_group_offsets(group, None).await.map_err(|e| {
+        failed(
+            format!("Failed to list offsets prior to resetting offsets for sink connector {name}"),
+            &e,
+        )
+    })?;
+    Ok(offsets.into_keys().map(|tp| (tp, None)).collect())
+}
+
+/// Commits the given offsets for the group and deletes those set to `None` (Java's
+/// `Worker.alterSinkConnectorOffsets`).
+///
+/// # Errors
+/// Java's messages: the group still has members (its tasks have not stopped), or any other
+/// failure to alter the group's offsets.
 pub async fn alter_sink_offsets(
     admin: &Admin,
+    name: &str,
     group: &str,
     offsets: Vec<(TopicPartition, Option<i64>)>,
 ) -> Result<(), ConnectError> {
-    let failed = |e: ferry_kafka::Error| {
-        ConnectError::Other(format!(
-            "Failed to alter consumer group offsets for sink connector: {e}"
-        ))
+    let error = |e: &ferry_kafka::Error| {
+        let message = if matches!(
+            e.kafka_code(),
+            Some(KafkaCode::UnknownMemberId | KafkaCode::GroupSubscribedToTopic)
+        ) {
+            format!(
+                "Failed to alter consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to alter its offsets could be successfully completed. {ZOMBIES}"
+            )
+        } else {
+            format!("Failed to alter consumer group offsets for connector {name}")
+        };
+        failed(message, e)
     };
-    let commits: BTreeMap<TopicPartition, OffsetAndMetadata> = offsets
-        .iter()
-        .filter_map(|(tp, o)| o.map(|o| (tp.clone(), OffsetAndMetadata::new(o))))
-        .collect();
-    let deletes: Vec<TopicPartition> = offsets
-        .iter()
-        .filter(|(_, o)| o.is_none())
-        .map(|(tp, _)| tp.clone())
-        .collect();
+    let (commits, deletes) = split(offsets);
     if !commits.is_empty() {
-        for result in admin
+        let results = admin
             .alter_group_offsets(group, &commits)
             .await
-            .map_err(failed)?
-            .into_values()
-        {
-            result.map_err(failed)?;
+            .map_err(|e| error(&e))?;
+        for result in results.into_values() {
+            result.map_err(|e| error(&e))?;
         }
     }
     if !deletes.is_empty() {
-        for result in admin
-            .delete_group_offsets(group, &deletes)
+        delete_offsets(admin, group, &deletes)
             .await
-            .map_err(failed)?
-            .into_values()
-        {
-            result.map_err(failed)?;
+            .map_err(|e| error(&e))?;
+    }
+    Ok(())
+}
+
+/// Removes the group's committed offsets of `partitions` (from [`partitions_to_reset`]). Java
+/// deletes the whole group, which has the same effect for a sink connector; a group that is
+/// gone already counts as reset.
+///
+/// # Errors
+/// Java's messages: the group still has members (its tasks have not stopped), or any other
+/// failure to reset the group's offsets.
+pub async fn reset_sink_offsets(
+    admin: &Admin,
+    name: &str,
+    group: &str,
+    partitions: Vec<(TopicPartition, Option<i64>)>,
+) -> Result<(), ConnectError> {
+    let (_, deletes) = split(partitions);
+    if deletes.is_empty() {
+        return Ok(());
+    }
+    match delete_offsets(admin, group, &deletes).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kafka_code() == Some(KafkaCode::GroupIdNotFound) => Ok(()),
+        Err(e) => {
+            let message = if matches!(
+                e.kafka_code(),
+                Some(KafkaCode::NonEmptyGroup | KafkaCode::GroupSubscribedToTopic)
+            ) {
+                format!(
+                    "Failed to reset consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. {ZOMBIES}"
+                )
+            } else {
+                format!("Failed to reset consumer group offsets for sink connector {name}")
+            };
+            Err(failed(message, &e))
         }
+    }
+}
+
+/// The advice ending Java's messages for a group that still has members.
+const ZOMBIES: &str = "If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks.";
+
+/// Java's REST answer carries the message only; the cause goes to the log.
+fn failed(message: String, cause: &ferry_kafka::Error) -> ConnectError {
+    tracing::error!(%cause, "{message}");
+    ConnectError::Other(message)
+}
+
+type Split = (
+    BTreeMap<TopicPartition, OffsetAndMetadata>,
+    Vec<TopicPartition>,
+);
+
+fn split(offsets: Vec<(TopicPartition, Option<i64>)>) -> Split {
+    let mut commits = BTreeMap::new();
+    let mut deletes = Vec::new();
+    for (tp, offset) in offsets {
+        match offset {
+            Some(offset) => {
+                commits.insert(tp, OffsetAndMetadata::new(offset));
+            }
+            None => deletes.push(tp),
+        }
+    }
+    (commits, deletes)
+}
+
+async fn delete_offsets(
+    admin: &Admin,
+    group: &str,
+    partitions: &[TopicPartition],
+) -> Result<(), ferry_kafka::Error> {
+    for result in admin
+        .delete_group_offsets(group, partitions)
+        .await?
+        .into_values()
+    {
+        result?;
     }
     Ok(())
 }

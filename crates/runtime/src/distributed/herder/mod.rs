@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use ferry_connect::plugin::PluginRegistry;
 use ferry_kafka::group::MembershipConfig;
-use ferry_kafka::{Admin, ClientConfig, Cluster};
+use ferry_kafka::{ClientConfig, Cluster};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -34,7 +34,7 @@ use self::plan::Work;
 use super::config::DistributedConfig;
 use super::protocol::ConnectProtocolCompatibility;
 use crate::ConnectorTaskId;
-use crate::herder::requests::{hash, internal};
+use crate::herder::requests::internal;
 use crate::herder::{
     ConnectorState, ConnectorStateInfo, ConnectorType, HerderError, HerderResult, TargetState,
     TaskState,
@@ -86,7 +86,6 @@ pub(crate) struct Inner {
     configs: Arc<KafkaConfigBackingStore>,
     offsets: Arc<KafkaOffsetBackingStore>,
     statuses: Arc<WorkerStatuses>,
-    admin: Admin,
     kafka_cluster_id: String,
     url: String,
     membership: watch::Sender<Membership>,
@@ -160,7 +159,6 @@ impl DistributedHerder {
             configs: Arc::new(configs),
             offsets,
             statuses,
-            admin: Admin::new(cluster),
             kafka_cluster_id,
             url: url.to_owned(),
             membership,

@@ -6,26 +6,23 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use ferry_connect::config::{ConfigInfos, ConfigKeyInfo};
-use ferry_kafka::admin::OffsetAndMetadata;
-use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
 use super::plan::RestartPlan;
 use super::{Command, DistributedHerder, Inner, internal, to_stored};
 use crate::ConnectorTaskId;
 use crate::distributed::protocol::ConnectProtocolCompatibility;
-use crate::herder::entities::ConnectorOffset;
+use crate::herder::offsets::{OffsetsChange, modify_offsets, read_offsets};
 use crate::herder::requests::{
-    already_exists, alter_source_offsets, apply_patch, no_task_status, not_found, offsets_altered,
-    offsets_require_stopped, offsets_reset, reset_source_offsets, server_info,
+    already_exists, apply_patch, no_task_status, not_found, offsets_require_stopped, server_info,
 };
 use crate::herder::validation::{connector_plugin_config, require_valid, validate_resolved};
 use crate::herder::{
-    ActiveTopicsInfo, ConfigMap, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo,
-    ConnectorType, Created, Herder, HerderError, HerderResult, Message, RequestSignature,
-    RestartRequest, ServerInfo, TargetState, TaskInfo, TaskState,
+    ActiveTopicsInfo, ConfigMap, ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Created,
+    Herder, HerderError, HerderResult, Message, RequestSignature, RestartRequest, ServerInfo,
+    TargetState, TaskInfo, TaskState,
 };
-use crate::storage::config_records;
+use crate::storage::config_records::{self, Properties};
 use crate::worker::{NAME_CONFIG, StatusBackingStore};
 
 impl Inner {
@@ -42,10 +39,17 @@ impl Inner {
         })
     }
 
-    /// The checks of the offsets API's writes: the leader, a known connector, STOPPED with no
-    /// tasks left.
-    async fn require_stopped(&self, name: &str) -> HerderResult<ConnectorType> {
+    /// The checks of the offsets API's writes (Java's `modifyConnectorOffsetsChecks`): the
+    /// leader, the config topic read to its end, a known connector, STOPPED with no tasks
+    /// left. Returns the connector's config.
+    async fn require_stopped(&self, name: &str) -> HerderResult<Properties> {
         self.require_leader().await?;
+        self.configs
+            .refresh(self.config.worker_sync_timeout)
+            .await
+            .map_err(|_| {
+                internal("Failed to read to end of config topic before modifying connector offsets")
+            })?;
         let snapshot = self.configs.snapshot();
         let config = snapshot
             .connector_config(name)
@@ -55,16 +59,7 @@ impl Inner {
         {
             return Err(offsets_require_stopped(name));
         }
-        Ok(self.kind(Some(config)))
-    }
-
-    /// The consumer group of a sink connector (`consumer.override.group.id` or `connect-NAME`).
-    fn sink_group(&self, name: &str) -> String {
-        self.configs
-            .snapshot()
-            .connector_config(name)
-            .and_then(|c| c.get("consumer.override.group.id").cloned())
-            .unwrap_or_else(|| format!("connect-{name}"))
+        Ok(config.clone())
     }
 
     /// Checks an internal request's KIP-507 signature when the group uses `sessioned`.
@@ -99,11 +94,6 @@ impl Inner {
         }
         Ok(())
     }
-}
-
-fn sink_partition(topic: &str, partition: i32) -> Map<String, Value> {
-    let value = json!({"kafka_topic": topic, "kafka_partition": partition});
-    value.as_object().cloned().unwrap_or_default()
 }
 
 impl DistributedHerder {
@@ -369,35 +359,7 @@ impl Herder for DistributedHerder {
         let config = snapshot
             .connector_config(name)
             .ok_or_else(|| not_found(name))?;
-        let offsets = match self.inner.kind(Some(config)) {
-            ConnectorType::Sink => self
-                .inner
-                .admin
-                .list_group_offsets(&self.inner.sink_group(name), None)
-                .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|((topic, partition), committed)| ConnectorOffset {
-                    partition: sink_partition(&topic, partition),
-                    offset: json!({"kafka_offset": committed.offset})
-                        .as_object()
-                        .cloned(),
-                })
-                .collect(),
-            _ => self
-                .inner
-                .offsets
-                .connector_offsets(name)
-                .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|(partition, offset)| ConnectorOffset {
-                    partition,
-                    offset: Some(offset),
-                })
-                .collect(),
-        };
-        Ok(ConnectorOffsets { offsets })
+        read_offsets(&self.inner.worker, name, config).await
     }
 
     async fn alter_connector_offsets(
@@ -405,94 +367,19 @@ impl Herder for DistributedHerder {
         name: &str,
         offsets: ConnectorOffsets,
     ) -> HerderResult<Message> {
-        let kind = self.inner.require_stopped(name).await?;
-        if kind == ConnectorType::Sink {
-            let mut commits = BTreeMap::new();
-            let mut resets = Vec::new();
-            for entry in offsets.offsets {
-                let topic = entry.partition.get("kafka_topic").and_then(Value::as_str);
-                let partition = entry
-                    .partition
-                    .get("kafka_partition")
-                    .and_then(Value::as_i64)
-                    .and_then(|p| i32::try_from(p).ok());
-                let (Some(topic), Some(partition)) = (topic, partition) else {
-                    return Err(HerderError::BadRequest(
-                        "Sink connector offsets must name 'kafka_topic' and 'kafka_partition'"
-                            .into(),
-                    ));
-                };
-                let tp = (topic.to_owned(), partition);
-                match entry.offset.as_ref().and_then(|o| o.get("kafka_offset")) {
-                    Some(offset) => {
-                        let offset = offset.as_i64().ok_or_else(|| {
-                            HerderError::BadRequest("'kafka_offset' must be a number".into())
-                        })?;
-                        commits.insert(
-                            tp,
-                            OffsetAndMetadata {
-                                offset,
-                                leader_epoch: None,
-                                metadata: String::new(),
-                            },
-                        );
-                    }
-                    None => resets.push(tp),
-                }
-            }
-            let group = self.inner.sink_group(name);
-            if !commits.is_empty() {
-                for (tp, result) in self
-                    .inner
-                    .admin
-                    .alter_group_offsets(&group, &commits)
-                    .await
-                    .map_err(internal)?
-                {
-                    result.map_err(|e| internal(format!("{}-{}: {e}", tp.0, tp.1)))?;
-                }
-            }
-            if !resets.is_empty() {
-                self.inner
-                    .admin
-                    .delete_group_offsets(&group, &resets)
-                    .await
-                    .map_err(internal)?;
-            }
-        } else {
-            alter_source_offsets(self.inner.offsets.clone(), name, offsets).await?;
-        }
-        Ok(offsets_altered())
+        let config = self.inner.require_stopped(name).await?;
+        modify_offsets(
+            &self.inner.worker,
+            name,
+            &config,
+            OffsetsChange::Alter(offsets),
+        )
+        .await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<Message> {
-        let kind = self.inner.require_stopped(name).await?;
-        if kind == ConnectorType::Sink {
-            let group = self.inner.sink_group(name);
-            let committed = self
-                .inner
-                .admin
-                .list_group_offsets(&group, None)
-                .await
-                .map_err(internal)?;
-            let partitions: Vec<_> = committed.into_keys().collect();
-            if !partitions.is_empty() {
-                self.inner
-                    .admin
-                    .delete_group_offsets(&group, &partitions)
-                    .await
-                    .map_err(internal)?;
-            }
-        } else {
-            let existing = self
-                .inner
-                .offsets
-                .connector_offsets(name)
-                .await
-                .map_err(internal)?;
-            reset_source_offsets(self.inner.offsets.clone(), name, existing).await?;
-        }
-        Ok(offsets_reset())
+        let config = self.inner.require_stopped(name).await?;
+        modify_offsets(&self.inner.worker, name, &config, OffsetsChange::Reset).await
     }
 
     async fn connector_plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
@@ -539,18 +426,5 @@ impl Herder for DistributedHerder {
         Err(HerderError::Unsupported(
             "Exactly-once support for source connectors is not available in this version of Ferry, so there are no zombie tasks to fence".into(),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sink_partitions_are_named_as_java_names_them() {
-        assert_eq!(
-            Value::Object(sink_partition("t", 3)),
-            json!({"kafka_topic": "t", "kafka_partition": 3})
-        );
     }
 }

@@ -100,21 +100,60 @@ fn api_timeout(props: &WorkerProps) -> Duration {
     Duration::from_millis(millis)
 }
 
-/// The producer and consumer of an internal topic: the worker's properties with Java's
-/// overrides for these logs (every write acknowledged by all replicas, one request in flight
-/// so retries cannot reorder, no idempotence, as Connect's own producers) and the store's own.
+/// The producer and consumer of an internal topic. As in Java, they get the worker's whole
+/// properties, so top-level client settings (`fetch.max.wait.ms`, `linger.ms`,
+/// `request.timeout.ms`, …) apply to them. Every write acknowledged by all replicas, with one
+/// request in flight so retries cannot reorder, are defaults the worker's properties may
+/// change (as Java's producer defaults); no idempotence (as Connect's own producers) and the
+/// store's `overrides` are forced, as Java forces its per-store settings.
 fn log_clients(props: &WorkerProps, overrides: &[(&str, &str)]) -> Result<LogClients> {
-    let mut producer = props.clone();
-    let fixed = [
+    let defaults = [
         ("acks", "all"),
         ("max.in.flight.requests.per.connection", "1"),
-        ("enable.idempotence", "false"),
     ];
-    for (key, value) in fixed.iter().chain(overrides) {
+    let mut producer: WorkerProps = defaults
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    producer.extend(props.iter().map(|(k, v)| (k.clone(), v.clone())));
+    for (key, value) in [("enable.idempotence", "false")].iter().chain(overrides) {
         producer.insert((*key).to_owned(), (*value).to_owned());
     }
     Ok(LogClients {
         producer: producer.into_iter().collect(),
         consumer: ConsumerConfig::from_pairs(props)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_client_settings_reach_the_internal_clients() {
+        let props: WorkerProps = [
+            ("bootstrap.servers", "kafka:9092"),
+            ("group.id", "connect"),
+            ("fetch.max.wait.ms", "50"),
+            ("max.poll.records", "3"),
+            ("linger.ms", "7"),
+            ("acks", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let clients = log_clients(&props, &[("retries", "0")]).unwrap();
+        assert_eq!(clients.consumer.fetch_max_wait, Duration::from_millis(50));
+        assert_eq!(clients.consumer.max_poll_records, 3);
+        let producer: BTreeMap<String, String> = clients.producer.into_iter().collect();
+        assert_eq!(producer["linger.ms"], "7");
+        assert_eq!(producer["retries"], "0");
+        assert_eq!(producer["acks"], "1");
+        assert_eq!(producer["max.in.flight.requests.per.connection"], "1");
+        assert_eq!(producer["enable.idempotence"], "false");
+        let defaults = log_clients(&WorkerProps::new(), &[]).unwrap();
+        let producer: BTreeMap<String, String> = defaults.producer.into_iter().collect();
+        assert_eq!(producer["acks"], "all");
+        assert_eq!(api_timeout(&props), Duration::from_secs(60));
+    }
 }

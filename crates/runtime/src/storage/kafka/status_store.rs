@@ -310,16 +310,19 @@ impl KafkaStatusBackingStore {
             .collect()
     }
 
-    /// The connectors that have a status entry.
+    /// The connectors with a connector or task status, sorted (Java's `connectors()`).
     pub fn connectors(&self) -> Vec<String> {
-        lock(&self.shared)
+        let shared = lock(&self.shared);
+        let names: std::collections::BTreeSet<&String> = shared
             .entries
-            .keys()
-            .filter_map(|subject| match subject {
-                Subject::Connector(c) => Some(c.clone()),
-                Subject::Task(_) => None,
+            .iter()
+            .filter(|(_, entry)| entry.value.is_some())
+            .map(|(subject, _)| match subject {
+                Subject::Connector(c) => c,
+                Subject::Task(t) => &t.connector,
             })
-            .collect()
+            .collect();
+        names.into_iter().cloned().collect()
     }
 
     /// A topic a connector used, as last read.

@@ -15,15 +15,16 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::plan::{ConfigChanges, RestartPlan, Work, WorkPlan};
-use super::{Command, Inner, Membership, from_stored, hash};
+use super::{Command, Inner, Membership, from_stored};
 use crate::ConnectorTaskId;
 use crate::distributed::assignor::{AssignmentRequest, ConfigSnapshot, GroupAssignment};
 use crate::distributed::eager;
 use crate::distributed::incremental::IncrementalCooperativeAssignor;
 use crate::distributed::protocol::{Assignment, ConnectProtocolCompatibility, WorkerMetadata};
+use crate::herder::variables::resolve_or_report;
 use crate::herder::{HerderError, TargetState};
 use crate::rest::LogLevel;
-use crate::storage::config_records::{Properties, RestartRequest};
+use crate::storage::config_records::RestartRequest;
 use crate::storage::kafka::{ClusterConfigState, ConfigUpdate};
 use crate::worker::{ReconfigureCallback, State, Status, StatusBackingStore};
 
@@ -404,7 +405,31 @@ impl Control {
             // The second round of an incremental rebalance hands out what was revoked.
             self.request_rejoin("work was revoked");
         }
+        if leader {
+            self.clean_deleted_statuses();
+        }
         self.check_session_key().await;
+    }
+
+    /// As Java's leader does after each rebalance: removes the statuses of connectors and
+    /// tasks that no longer exist. Removing them only when they vanish is not enough, as a
+    /// worker that was slow to stop one may still write UNASSIGNED for it afterwards.
+    fn clean_deleted_statuses(&self) {
+        let snapshot = self.inner.configs.snapshot();
+        let statuses = &self.inner.statuses;
+        for connector in statuses.store().connectors() {
+            if !snapshot.contains(&connector) {
+                tracing::debug!(%connector, "cleaning the status of a deleted connector");
+                statuses.delete_connector(&connector);
+                continue;
+            }
+            let remaining = snapshot.tasks(&connector);
+            for (task, _) in statuses.store().tasks(&connector) {
+                if !remaining.contains(&task) {
+                    statuses.delete_task(&task);
+                }
+            }
+        }
     }
 
     /// Leaves the group, waits `worker.unsync.backoff.ms`, and joins again (Java does this when
@@ -553,24 +578,6 @@ impl Control {
         self.publish(|_| {});
     }
 
-    /// Resolves config provider variables; a config that cannot be resolved fails `report`.
-    fn resolve(
-        &self,
-        raw: &Properties,
-        report: impl FnOnce(Status),
-    ) -> Option<HashMap<String, String>> {
-        match self.inner.worker.config().transform(&hash(raw)) {
-            Ok(config) => Some(config),
-            Err(error) => {
-                report(Status::failed(
-                    error.to_string(),
-                    self.inner.worker.worker_id(),
-                ));
-                None
-            }
-        }
-    }
-
     async fn start_connector(&mut self, name: &str) {
         let Some(raw) = self.snapshot.connector_config(name).cloned() else {
             tracing::warn!(connector = name, "not starting a connector without config");
@@ -578,7 +585,9 @@ impl Control {
         };
         self.running.connectors.insert(name.to_owned());
         let statuses = self.inner.statuses.clone();
-        let Some(config) = self.resolve(&raw, |s| statuses.put_connector(name, s)) else {
+        let Some(config) = resolve_or_report(&self.inner.worker, &raw, |s| {
+            statuses.put_connector(name, s)
+        }) else {
             return;
         };
         let target = self.target_state(name);
@@ -610,10 +619,13 @@ impl Control {
         }
         self.running.tasks.insert(id.clone());
         let statuses = self.inner.statuses.clone();
-        let Some(connector) = self.resolve(&connector, |s| statuses.put_task(id, s)) else {
+        let Some(connector) =
+            resolve_or_report(&self.inner.worker, &connector, |s| statuses.put_task(id, s))
+        else {
             return;
         };
-        let Some(task) = self.resolve(&task, |s| statuses.put_task(id, s)) else {
+        let Some(task) = resolve_or_report(&self.inner.worker, &task, |s| statuses.put_task(id, s))
+        else {
             return;
         };
         // A task that cannot start is FAILED with its trace by the worker.

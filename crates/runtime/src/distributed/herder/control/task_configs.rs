@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::Control;
 use crate::distributed::protocol::ConnectProtocolCompatibility;
+use crate::herder::variables::reverse_transform;
 use crate::herder::{HerderError, HerderResult, TargetState};
 use crate::rest::Signing;
 use crate::storage::config_records::Properties;
@@ -64,6 +65,9 @@ impl Control {
             .into_iter()
             .map(|config| config.into_iter().collect())
             .collect();
+        // Generated from the resolved config: secrets go back to their variables before the
+        // configs are compared, forwarded or written.
+        let generated = reverse_transform(raw, generated);
         let stored: Vec<Properties> = snapshot
             .tasks(name)
             .iter()
