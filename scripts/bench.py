@@ -10,14 +10,13 @@ Scenarios (--only NAME):
   client       produce and consume throughput, 100 B and 1 KiB records, Ferry's client vs librdkafka
   replication  copying records between two clusters: librdkafka pipe vs Ferry's MirrorSourceConnector
   distance     the same copy across a 50 ms round-trip link vs loopback, default settings
-  worker       idle `ferry standalone`: time until the REST API answers, resident memory
+  worker       start-up time to a serving REST API, resident memory idle and running MirrorMaker
+               2's three connectors, fail-over after SIGKILL of one of three distributed workers
 """
 
 import argparse
-import json
 import os
 import platform
-import signal
 import socket
 import statistics
 import subprocess
@@ -25,43 +24,22 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TANSU = os.path.join(ROOT, ".tools", "bin", "tansu")
-BENCH = os.path.join(ROOT, "bench", "target", "release", "ferry-bench")
-FERRY = os.path.join(ROOT, "target", "release", "ferry")
+sys.dont_write_bytecode = True  # keep the checkout free of __pycache__ folders
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "bench", "py"))
+from common import (BENCH, BYTE_ARRAY, FERRY, NETNS, ROOT, Broker, Sample,  # noqa: E402
+                    Unavailable, ferry_has, free_port, log, preload, proc_usage, stop, timed,
+                    wait_port, write_props)
+from workers import bench_worker, failover_table, worker_table  # noqa: E402
+
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"
 SCENARIOS = ("client", "replication", "distance", "worker")
-SECTION_TITLES = ("Client throughput", "Replication between two clusters", "Long distance",
-                  "Idle worker")
+SECTION_TITLES = ("Summary", "Client throughput", "Replication between two clusters",
+                  "Long distance", "Worker start-up and memory", "Fail-over")
 MIRROR_SOURCE = "org.apache.kafka.connect.mirror.MirrorSourceConnector"
-BYTE_ARRAY = "org.apache.kafka.connect.converters.ByteArrayConverter"
-NETNS = "ferry-bench-link"
-
-
-def log(message):
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(host, port, proc, what, timeout=30):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            socket.create_connection((host, port), timeout=1).close()
-            return
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"{what} did not start")
-            time.sleep(0.05)
 
 
 # --- the latency link -------------------------------------------------------------------------
@@ -208,102 +186,7 @@ def link_self_check(rtt_ms):
             f"limit), and a ping-pong at {rtt_ms:g} ms took {figures[rtt_ms][1]:.1f} ms.")
 
 
-# --- brokers ----------------------------------------------------------------------------------
-
-
-class Broker:
-    """One tansu cluster on a free port, behind `link` when given; stopped by close()."""
-
-    def __init__(self, name, link=None):
-        self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix=f"ferry-bench-{name}-", suffix=".log")
-        host, advertised = "127.0.0.1", self.port
-        prefix = []
-        if link is not None and link.kind == "netem":
-            host, prefix = "10.201.0.2", ["ip", "netns", "exec", NETNS]
-        elif link is not None:
-            advertised = free_port()
-        self.host, self.advertised = host, advertised
-        self.proc = subprocess.Popen(
-            prefix + [TANSU, "broker", "--listener-url", f"tcp://{host}:{self.port}",
-                      "--advertised-listener-url", f"tcp://{host}:{advertised}",
-                      "--storage-engine", "memory://tansu/", "--cluster-id", name],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        wait_port(host, self.port, self.proc, f"broker {name}")
-        if link is not None and link.kind == "proxy":
-            link.start_proxy(advertised, f"127.0.0.1:{self.port}")
-
-    @property
-    def bootstrap(self):
-        return f"{self.host}:{self.advertised}"
-
-    def create_topic(self, topic, partitions):
-        from confluent_kafka.admin import AdminClient, NewTopic
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
-        for future in admin.create_topics([NewTopic(topic, partitions, 1)]).values():
-            future.result(30)
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-
-
 # --- measuring --------------------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    records: int
-    bytes: int
-    seconds: float
-    cpu: float
-    rss_kb: int
-
-
-class Unavailable(Exception):
-    """The program under test cannot run this scenario yet (not a measurement failure)."""
-
-
-def timed(argv, wall=False):
-    """Runs a benchmark program; returns its report with its CPU time and peak RSS. With
-    `wall`, the time is the process's whole life (start-up included) rather than its own
-    first-to-last-record measure."""
-    with tempfile.TemporaryFile() as err:
-        start = time.time()
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
-        stdout = proc.stdout.read()
-        # wait4 gives this child's own rusage (CPU and peak RSS), unlike RUSAGE_CHILDREN totals.
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.time() - start
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            err.seek(0)
-            tail = err.read()[-600:].decode(errors="replace").strip()
-            raise RuntimeError(f"{os.path.basename(argv[0])} {argv[1]} exited {code}: {tail}")
-    report = json.loads(stdout.strip().splitlines()[-1])
-    return Sample(report["records"], report["bytes"], elapsed if wall else report["seconds"],
-                  usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
-
-
-def proc_usage(pid):
-    """CPU seconds and peak RSS (KiB) of a running process."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    with open(f"/proc/{pid}/status") as f:
-        status = dict(line.split(":", 1) for line in f if ":" in line)
-    return cpu, int(status["VmHWM"].split()[0]), int(status["VmRSS"].split()[0])
-
-
-def stop(proc, grace=10):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass
@@ -384,30 +267,13 @@ def bench_client(opts):
     return results
 
 
-def preload(broker, topic, records, size, partitions):
-    timed([BENCH, "rdkafka-produce", "--bootstrap", broker.bootstrap, "--topic", topic,
-           "--records", str(records), "--size", str(size), "--partitions", str(partitions)])
-
-
 # --- scenarios (b) and (c): replication -------------------------------------------------------
-
-
-def ferry_has(subcommand):
-    if not os.path.exists(FERRY):
-        return False
-    done = subprocess.run([FERRY, "--help"], capture_output=True, text=True)
-    return subcommand in done.stdout
 
 
 def pipe_sample(source, target, records, partitions, opts):
     return timed([BENCH, "rdkafka-pipe", "--source", source.bootstrap, "--target",
                   target.bootstrap, "--topic", "bench", "--records", str(records),
                   "--partitions", str(partitions)] + opts.fetch_wait_args, wall=True)
-
-
-def write_props(path, props):
-    with open(path, "w") as f:
-        f.writelines(f"{k}={v}\n" for k, v in props.items())
 
 
 def mirror_sample(source, target, records, size, partitions, opts):
@@ -529,77 +395,6 @@ def bench_distance(opts, loopback=None):
     return loopback + results, ("; ".join(ratios) + ".\n\n" if ratios else "") + check
 
 
-# --- scenario (d): the idle worker ------------------------------------------------------------
-
-
-@dataclass
-class WorkerSample:
-    startup_s: float
-    rss_kb: int
-    cpu: float
-
-
-@dataclass
-class WorkerResult:
-    samples: list = field(default_factory=list)
-    error: str | None = None
-    unavailable: str | None = None
-
-
-def bench_worker(opts):
-    result = WorkerResult()
-    if not ferry_has("standalone"):
-        result.unavailable = "`ferry standalone` not built yet"
-        return result
-    for run in range(opts.runs):
-        log(f"idle worker, run {run + 1}/{opts.runs}")
-        broker = Broker("worker")
-        try:
-            with tempfile.TemporaryDirectory(prefix="ferry-bench-worker-") as tmp:
-                rest = free_port()
-                worker = os.path.join(tmp, "worker.properties")
-                write_props(worker, {
-                    "bootstrap.servers": broker.bootstrap,
-                    "key.converter": BYTE_ARRAY,
-                    "value.converter": BYTE_ARRAY,
-                    "offset.storage.file.filename": os.path.join(tmp, "offsets"),
-                    "listeners": f"http://127.0.0.1:{rest}",
-                })
-                with tempfile.TemporaryFile() as err:
-                    start = time.time()
-                    ferry = subprocess.Popen([FERRY, "standalone", worker],
-                                             stdout=subprocess.DEVNULL, stderr=err)
-                    try:
-                        startup = wait_rest(rest, ferry, start)
-                        # Idle: what the worker holds once it has nothing to do.
-                        time.sleep(opts.idle_s)
-                        cpu, _, rss = proc_usage(ferry.pid)
-                        result.samples.append(WorkerSample(startup, rss, cpu))
-                    except RuntimeError as e:
-                        err.seek(0)
-                        tail = err.read()[-400:].decode(errors="replace").strip()
-                        result.error = f"{e}: {tail}"
-                        return result
-                    finally:
-                        stop(ferry)
-        finally:
-            broker.close()
-    return result
-
-
-def wait_rest(port, proc, start, timeout=60):
-    while time.time() - start < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ferry standalone exited {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
-                if answer.status == 200:
-                    return time.time() - start
-        except OSError:
-            time.sleep(0.005)
-    raise RuntimeError(f"GET / did not answer within {timeout} s")
-
-
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -643,22 +438,6 @@ def throughput_table(results, with_wall=False):
     return "\n".join(lines)
 
 
-def worker_table(result, broker_note):
-    head = ("| benchmark | program | test shape | start-up to REST s | idle RSS MB | "
-            "CPU s (start-up + idle) | vs reference |\n| --- | --- | --- | ---: | ---: | ---: | --- |")
-    shape = f"no connectors, {broker_note}"
-    if result.unavailable or result.error or not result.samples:
-        what = (f"not available yet ({result.unavailable})" if result.unavailable
-                else f"failed: {result.error}")
-        return f"{head}\n| idle worker | ferry standalone | {shape} | | | | {what} |"
-    s = result.samples
-    return (f"{head}\n| idle worker | ferry standalone | {shape} | "
-            f"{statistics.median(x.startup_s for x in s):.3f} | "
-            f"{statistics.median(x.rss_kb for x in s) / 1024:.1f} | "
-            f"{statistics.median(x.cpu for x in s):.2f} | "
-            "no reference measured (no Java Connect distribution on this machine) |")
-
-
 def machine():
     model = "unknown CPU"
     try:
@@ -689,10 +468,71 @@ def update_benchmarks_md(sections, opts):
              f"{kind}, median of {opts.runs} run(s)._")
     for title, body in sections:
         kept[title] = f"{stamp}\n\n{body}"
-    order = list(SECTION_TITLES) + [t for t in kept if t not in SECTION_TITLES]
-    text = "\n\n".join(f"### {t}\n\n{kept[t]}" for t in order if t in kept)
+    # Sections of an older layout (titles no longer produced) are dropped.
+    text = "\n\n".join(f"### {t}\n\n{kept[t]}" for t in SECTION_TITLES if t in kept)
     with open(path, "w") as f:
         f.write(doc[:begin] + "\n" + text + "\n" + doc[end:])
+
+
+def summary_rows(results):
+    """One row per throughput benchmark: Ferry's records/s next to its reference's."""
+    by_name = {}
+    for r in results:
+        by_name.setdefault(r.name, []).append(r)
+    rows = []
+    for group in by_name.values():
+        ref, ours = group[0], group[-1]
+        if len(group) < 2:
+            continue
+        shape = ours.shape
+        if not (ours.samples and ref.samples):
+            why = ours.unavailable or ours.error or ref.unavailable or ref.error or "not run"
+            rows.append((ours.name, shape, "—", "—", why))
+            continue
+        rows.append((ours.name, shape, f"{ours.records_per_s:,.0f} records/s ({ours.program})",
+                     f"{ref.records_per_s:,.0f} records/s ({ref.program})",
+                     f"{ratio(ours.records_per_s, ref.records_per_s)} speed, "
+                     f"{ratio(ours.cpu_per_gb, ref.cpu_per_gb)} CPU/GB, "
+                     f"{ratio(ours.median('rss_kb'), ref.median('rss_kb'))} peak RSS"))
+    return rows
+
+
+def worker_summary(rows, fails, opts):
+    standalone, distributed, mm2 = rows
+
+    def med(f, key, scale=1.0, digits=1):
+        value = f.median(key) if f.samples else None
+        return "—" if value is None else f"{value / scale:,.{digits}f}"
+    configured = (opts.session_timeout_ms + opts.rebalance_delay_ms) / 1000
+    failover = []
+    for role, fail in fails.items():
+        if not fail.samples:
+            failover.append(f"{role}: {fail.error or fail.unavailable or 'not run'}")
+            continue
+        due = [s["due"] for s in fail.samples if s["due"] is not None]
+        nudged = sum(1 for s in fail.samples if s["nudges"])
+        failover.append(f"{role} killed: {fail.median('seconds'):.2f} s"
+                        + (f" (scheduled rebalance due after {statistics.median(due):.2f} s, "
+                           f"configured {configured:g} s; tansu nudged in {nudged} of "
+                           f"{len(fail.samples)} runs)" if due else ""))
+    shape = fails["follower"].shape.split("; ", 1)[-1]
+    return [
+        ("worker start-up to REST", "no connectors",
+         f"{med(standalone, 'startup', digits=3)} s standalone, "
+         f"{med(distributed, 'startup', digits=3)} s distributed", "no Java Connect here", "—"),
+        ("worker resident memory", mm2.shape,
+         f"idle {med(standalone, 'rss', 1024)} MB; three MM2 connectors: "
+         f"{med(mm2, 'during', 1024)} MB while replicating, peak {med(mm2, 'peak', 1024)} MB, "
+         f"{med(mm2, 'rss', 1024)} MB after", "no Java Connect here", "—"),
+        ("fail-over after SIGKILL", f"3 workers, {opts.failover_tasks} tasks; {shape}",
+         "; ".join(failover), "no Java Connect here", "—"),
+    ]
+
+
+def summary_table(rows):
+    head = ("| benchmark | test shape | Ferry | reference | Ferry / reference |\n"
+            "| --- | --- | --- | --- | --- |")
+    return head + "\n" + "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
 def main():
@@ -702,7 +542,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a tenth of the records")
     parser.add_argument("--only", help="comma-separated scenarios to run: "
                                        + ", ".join(SCENARIOS))
-    parser.add_argument("--update", action="store_true", help="write the table to BENCHMARKS.md")
+    parser.add_argument("--update", action="store_true", help="write the tables to BENCHMARKS.md")
     parser.add_argument("--fetch-wait-ms", type=int,
                         help="fetch wait of the copies' consumers (default: each client's own, "
                              "500 ms)")
@@ -712,10 +552,23 @@ def main():
                              "data is there, which real Kafka does not)")
     parser.add_argument("--rtt-ms", type=float, default=50, help="round trip of the long link")
     parser.add_argument("--idle-s", type=float, default=3, help="idle time before RSS is read")
+    parser.add_argument("--steady-s", type=float, default=5,
+                        help="time after the MM2 worker's copy before its steady RSS is read")
     parser.add_argument("--copy-timeout", type=int, default=180,
                         help="seconds a copy may take before it counts as failed")
     parser.add_argument("--programs", default="rdkafka,ferry",
                         help="comma-separated subset of rdkafka,ferry")
+    parser.add_argument("--session-timeout-ms", type=int, default=4000,
+                        help="fail-over: the workers' session.timeout.ms (Java: 10000)")
+    parser.add_argument("--heartbeat-ms", type=int, default=1000,
+                        help="fail-over: the workers' heartbeat.interval.ms (Java: 3000)")
+    parser.add_argument("--rebalance-delay-ms", type=int, default=2000,
+                        help="fail-over: scheduled.rebalance.max.delay.ms (Java: 300000)")
+    parser.add_argument("--failover-tasks", type=int, default=6,
+                        help="fail-over: tasks of the VerifiableSourceConnector")
+    parser.add_argument("--nudge-after-s", type=float, default=15,
+                        help="fail-over: seconds past the configured time before the tansu "
+                             "nudge (a STOPPED connector) is sent")
     opts = parser.parse_args()
     opts.scale = 10 if opts.quick else 1
     opts.programs = opts.programs.split(",")
@@ -727,21 +580,38 @@ def main():
     if unknown := set(chosen) - set(SCENARIOS):
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
 
-    sections = []
+    started = time.time()
+    sections, summary = [], []
     if "client" in chosen:
-        sections.append(("Client throughput", throughput_table(bench_client(opts))))
+        client = bench_client(opts)
+        summary += summary_rows(client)
+        sections.append(("Client throughput", throughput_table(client)))
     replication = None
     if "replication" in chosen:
         replication = bench_copy(opts)
+        summary += summary_rows(replication)
         sections.append(("Replication between two clusters",
                          throughput_table(replication, with_wall=True)))
     if "distance" in chosen:
         results, note = bench_distance(opts, replication)
+        loopback, far = results[:len(results) // 2], results[len(results) // 2:]
+        summary += summary_rows(far)
+        kept = [f"{f.records_per_s / n.records_per_s:.2f}× ({f.program})"
+                for n, f in zip(loopback, far) if n.samples and f.samples]
+        if len(kept) == 2:
+            summary.append(("long distance: records/s across the link / on loopback",
+                            far[0].shape, kept[-1], kept[0], "target for Ferry: ≥ 0.80×"))
         sections.append(("Long distance",
                          throughput_table(results, with_wall=True) + "\n\n" + note))
     if "worker" in chosen:
-        sections.append(("Idle worker", worker_table(bench_worker(opts),
-                                                     "bootstrap on a local tansu broker")))
+        rows, fails = bench_worker(opts)
+        summary += worker_summary(rows, fails, opts)
+        sections.append(("Worker start-up and memory", worker_table(rows, opts)))
+        sections.append(("Fail-over", failover_table(fails, opts)))
+    took = time.time() - started
+    sections.insert(0, ("Summary", summary_table(summary) + "\n\n"
+                        f"Scenarios run: {', '.join(chosen)}; the benchmarks took "
+                        f"{took / 60:.1f} minutes (builds not included). Details below."))
     print("\n\n".join(f"### {title}\n\n{body}" for title, body in sections))
     if opts.update:
         update_benchmarks_md(sections, opts)
