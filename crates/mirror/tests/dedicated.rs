@@ -408,6 +408,24 @@ fn rest_settings_are_the_nodes_with_a_path_per_flow() {
     assert_eq!(runtime["rest.advertised.port"], "9095");
     assert!(!runtime.contains_key("rest.advertised.listener"));
     assert!(!flows[0].worker.contains_key("listeners"));
+    // A node-level switch, as in Java: no worker or connector sees it (nor warns about it).
+    let internal = "dedicated.mode.enable.internal.rest";
+    assert!(!runtime.contains_key(internal));
+    for connector in &flows[0].connectors {
+        assert!(
+            !connector.config.contains_key(internal),
+            "{}",
+            connector.name
+        );
+    }
+    assert!(
+        Mm2Config::parse_str(
+            "clusters = A
+dedicated.mode.enable.internal.rest = FALSE
+"
+        )
+        .is_ok_and(|c| !c.enable_internal_rest())
+    );
 
     let defaults = Mm2Config::parse_str("clusters = A, B\n").unwrap();
     assert!(!defaults.enable_internal_rest());

@@ -125,6 +125,14 @@ impl MirrorMaker {
         let listeners = RestListeners::bind(rest_config).await?;
         let worker_id = listeners.worker_id();
         let base_url = listeners.advertised_url().trim_end_matches('/').to_owned();
+        if !config.enable_internal_rest() {
+            // Java would open no port here: say why this node listens anyway.
+            tracing::info!(
+                url = %base_url,
+                "dedicated.mode.enable.internal.rest is false, but Ferry always serves every \
+                 flow's REST API: followers reach each flow's leader through it"
+            );
+        }
         let (shutdown, signal) = watch::channel(false);
         let mut running = Vec::with_capacity(workers.len());
         let mut namespaces = Vec::with_capacity(workers.len());

@@ -206,8 +206,11 @@ impl Mm2Config {
         &self.clusters
     }
 
-    /// `dedicated.mode.enable.internal.rest` (default false): whether nodes forward requests to
-    /// each flow's leader over REST (KIP-710).
+    /// `dedicated.mode.enable.internal.rest` (default false, as in Java). In Java it decides
+    /// whether a node runs a REST server at all, one with only the internal endpoints a flow's
+    /// followers use to hand task configs to the flow's leader (KIP-710); without it, Java's
+    /// multi-node clusters cannot apply new task configs. Ferry always serves every flow's full
+    /// REST API, internal endpoints included, so the value is validated but changes nothing.
     pub fn enable_internal_rest(&self) -> bool {
         self.enable_internal_rest
     }

@@ -10,7 +10,8 @@ use ferry_connect::config::{
 
 /// `clusters`: the cluster aliases.
 pub const CLUSTERS: &str = "clusters";
-/// `dedicated.mode.enable.internal.rest`: whether nodes talk to each other over REST (KIP-710).
+/// `dedicated.mode.enable.internal.rest`: Java's switch for a node's internal-only REST server
+/// (KIP-710). Ferry always serves REST in dedicated mode, so it only validates the value.
 pub const ENABLE_INTERNAL_REST: &str = "dedicated.mode.enable.internal.rest";
 /// `config.providers`: the names of the config providers.
 pub const CONFIG_PROVIDERS: &str = "config.providers";
