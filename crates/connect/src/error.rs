@@ -83,6 +83,10 @@ pub enum ConnectError {
     /// Java's `NotFoundException`.
     #[error("{0}")]
     NotFound(String),
+    /// Java's REST `BadRequestException`: the request itself is at fault. A connector may raise
+    /// it to refuse an offsets change, which the REST API then answers with 400 rather than 500.
+    #[error("{0}")]
+    BadRequest(String),
     /// Any other `ConnectException`.
     #[error("{0}")]
     Other(String),
@@ -97,6 +101,17 @@ impl ConnectError {
     /// A [`ConnectError::Retriable`] error.
     pub fn retriable(message: impl Into<String>) -> Self {
         Self::Retriable(message.into())
+    }
+
+    /// A [`ConnectError::BadRequest`] error.
+    ///
+    /// ```
+    /// use ferry_connect::ConnectError;
+    /// let err = ConnectError::bad_request("Offsets for this connector must be numbers");
+    /// assert_eq!(err.to_string(), "Offsets for this connector must be numbers");
+    /// ```
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
     }
 
     /// A [`ConnectError::Other`] error.

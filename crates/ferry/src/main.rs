@@ -86,7 +86,9 @@ enum Command {
         the same file share the work of every flow and take over a dead one's.\n\n\
         Each flow's REST API is served under /SOURCE/TARGET/ on `listeners` (default \
         http://:8083), e.g. GET /A/B/connectors/MirrorSourceConnector/status; GET / lists \
-        the flows. SIGINT or SIGTERM stops the node gracefully.\n\n\
+        the flows. The REST API is always served: dedicated.mode.enable.internal.rest is \
+        accepted for compatibility and changes nothing. SIGINT or SIGTERM stops the node \
+        gracefully.\n\n\
         Example:\n  ferry mirror config/mm2.properties --clusters B"
     )]
     Mirror {

@@ -35,7 +35,9 @@ const NUDGE_EVERY: Duration = Duration::from_secs(10);
 /// is handed out, replication factor 1 everywhere, ACL sync off (tansu answers CreateAcls with a
 /// truncated reply), and a one-second pause (Java's default is five minutes) before a worker
 /// that could not read its config topic to the end within `worker.sync.timeout.ms` rejoins: on
-/// two busy cores that read sometimes takes longer. `dedicated.mode.enable.internal.rest` is
+/// two busy cores that read sometimes takes longer. The internal topics' consumers wait 50 ms
+/// per fetch: tansu holds a fetch at the end of a partition for its whole wait and no produce
+/// wakes it, so each read to the end costs a few of those waits. `dedicated.mode.enable.internal.rest` is
 /// Java's default, false: Java's nodes then cannot reach a flow's leader, Ferry's always can.
 fn mm2_properties(a: &str, b: &str, port: u16) -> String {
     let mut text = format!(
@@ -67,6 +69,7 @@ fn mm2_properties(a: &str, b: &str, port: u16) -> String {
              {cluster}.scheduled.rebalance.max.delay.ms = 2000\n\
              {cluster}.offset.flush.interval.ms = 500\n\
              {cluster}.consumer.fetch.max.wait.ms = 100\n\
+             {cluster}.fetch.max.wait.ms = 50\n\
              {cluster}.producer.linger.ms = 5\n"
         ));
     }

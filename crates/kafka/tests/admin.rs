@@ -208,6 +208,46 @@ async fn group_offsets_from_outside_the_group() {
 }
 
 #[tokio::test]
+async fn delete_groups_removes_committed_offsets() {
+    let (_broker, admin) = admin(&[]).await;
+    admin
+        .create_topics(&[NewTopic::new("doomed-topic", 1, -1)])
+        .await
+        .unwrap()["doomed-topic"]
+        .clone()
+        .unwrap();
+    let offsets = BTreeMap::from([(tp("doomed-topic", 0), OffsetAndMetadata::new(3))]);
+    let altered = admin.alter_group_offsets("doomed", &offsets).await.unwrap();
+    assert!(altered.values().all(Result::is_ok), "{altered:?}");
+    assert_eq!(
+        admin
+            .list_group_offsets("doomed", None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let deleted = admin
+        .delete_groups(&["doomed", "never-existed"])
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 2, "{deleted:?}");
+    assert!(deleted["doomed"].is_ok(), "{deleted:?}");
+    // Kafka answers GROUP_ID_NOT_FOUND for an unknown group; tansu 0.6.0 answers NONE.
+    let unknown = &deleted["never-existed"];
+    assert!(
+        unknown.is_ok()
+            || unknown.as_ref().unwrap_err().kafka_code() == Some(KafkaCode::GroupIdNotFound),
+        "{unknown:?}"
+    );
+    let left = admin.list_group_offsets("doomed", None).await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    let groups = admin.list_groups().await.unwrap();
+    assert!(groups.iter().all(|g| g.group_id != "doomed"), "{groups:?}");
+}
+
+#[tokio::test]
 async fn list_offsets_earliest_and_latest() {
     let (broker, admin) = admin(&[]).await;
     admin

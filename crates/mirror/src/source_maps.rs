@@ -113,6 +113,9 @@ pub fn decode_topic_partition(text: &str) -> Option<TopicPartition> {
 /// `MirrorUtils.validateSource*`): `string_keys` must be strings, `partition` (when
 /// `with_partition`) a non-negative int, and the offset a non-negative integer (exactly 0 when
 /// `only_zero`). A `None` offset (a reset) is always accepted.
+///
+/// Refusals are [`ConnectError::Other`], not [`ConnectError::BadRequest`]: Java's checks throw
+/// a plain `ConnectException`, which its REST API answers with 500.
 pub fn validate_offsets(
     offsets: &[(SourceMap, Option<SourceMap>)],
     string_keys: &[&str],

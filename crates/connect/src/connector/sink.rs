@@ -20,8 +20,20 @@ pub trait SinkConnector: Connector {
     fn create_task(&self) -> Box<dyn SinkTask>;
 
     /// Handles a request of the offsets REST API (KIP-875) to alter (`Some`) or reset (`None`)
-    /// the consumer offsets of topic partitions. Returns whether the connector needs to know;
-    /// the default returns `false`, and the runtime alters the consumer group's offsets anyway.
+    /// the consumer offsets of topic partitions, before the runtime changes its consumer group's
+    /// offsets. A connector that keeps offsets in an external system applies the change there;
+    /// any connector may check the offsets. It may be called before the connector is started,
+    /// and more than once with the same offsets (a retried request), so it must be idempotent.
+    ///
+    /// The result says whether the connector implements this method: the default returns
+    /// `false`, any override that does not fail should return `true`. Either way the runtime
+    /// changes the group's offsets; `false` only makes its answer warn that offsets the
+    /// connector might keep elsewhere were not changed.
+    ///
+    /// # Errors
+    /// To refuse the change, leaving the group's offsets as they were:
+    /// [`ConnectError::BadRequest`] makes the REST API answer 400, as Java's
+    /// `BadRequestException` does, and [`ConnectError::Other`] 500.
     async fn alter_offsets(
         &mut self,
         config: &ConfigMap,

@@ -53,8 +53,20 @@ pub trait SourceConnector: Connector {
     }
 
     /// Handles a request of the offsets REST API (KIP-875) to alter (`Some`) or reset (`None`)
-    /// the offsets of source partitions. Returns whether the connector supports it; the default
-    /// does not, and the runtime then refuses the request.
+    /// the offsets of source partitions, before the runtime writes them to its offset store. A
+    /// connector that keeps offsets in an external system applies the change there; any
+    /// connector may check that the partitions and offsets have a shape it understands. It may be
+    /// called before the connector is started, and more than once with the same offsets (a
+    /// retried request), so it must be idempotent. The list may be empty (nothing to reset).
+    ///
+    /// The result says whether the connector implements this method: the default returns
+    /// `false`, any override that does not fail should return `true`. Either way the runtime
+    /// writes the offsets; `false` only makes its answer warn that offsets the connector might
+    /// keep elsewhere were not changed.
+    ///
+    /// # Errors
+    /// To refuse the change, with nothing written: [`ConnectError::BadRequest`] makes the REST
+    /// API answer 400, as Java's `BadRequestException` does, and [`ConnectError::Other`] 500.
     async fn alter_offsets(
         &mut self,
         config: &ConfigMap,

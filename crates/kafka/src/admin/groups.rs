@@ -1,4 +1,4 @@
-//! Consumer and Connect groups: listing, describing, and their committed offsets.
+//! Consumer and Connect groups: listing, describing, deleting, and their committed offsets.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +13,8 @@ use kafka_protocol::messages::offset_fetch_request::{
     OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
 };
 use kafka_protocol::messages::{
-    DescribeGroupsRequest, GroupId, ListGroupsRequest, OffsetCommitRequest, OffsetDeleteRequest,
-    OffsetFetchRequest,
+    DeleteGroupsRequest, DescribeGroupsRequest, GroupId, ListGroupsRequest, OffsetCommitRequest,
+    OffsetDeleteRequest, OffsetFetchRequest,
 };
 
 use super::topics::group_by_topic;
@@ -175,6 +175,58 @@ impl Admin {
                 })
                 .collect(),
         })
+    }
+
+    /// Deletes groups and their committed offsets (DeleteGroups, Java's
+    /// `deleteConsumerGroups`), each asked of its coordinator.
+    ///
+    /// Each group maps to its own result: `GROUP_ID_NOT_FOUND` for a group the broker does not
+    /// know, `NON_EMPTY_GROUP` for one that still has members. A broker that does not offer
+    /// DeleteGroups fails the whole call with [`Error::Unsupported`].
+    ///
+    /// ```no_run
+    /// # async fn demo(admin: ferry_kafka::Admin) -> ferry_kafka::Result<()> {
+    /// use ferry_kafka::KafkaCode;
+    /// let results = admin.delete_groups(&["connect-sink"]).await?;
+    /// match &results["connect-sink"] {
+    ///     Err(e) if e.kafka_code() == Some(KafkaCode::GroupIdNotFound) => {} // gone already
+    ///     other => other.clone()?,
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_groups(&self, groups: &[&str]) -> Result<BTreeMap<String, Result<()>>> {
+        let ids = groups.iter().map(|g| (*g).to_owned()).collect();
+        per_item(
+            &self.cluster,
+            "DeleteGroups",
+            ids,
+            |ids: Vec<String>| async move {
+                let mut outcome = Vec::new();
+                for id in ids {
+                    let result = self.delete_group(&id).await;
+                    match result {
+                        // The same for every group: fail the call rather than each item.
+                        Err(e @ Error::Unsupported { .. }) => return Err(e),
+                        Err(ref e) => self.coordinator_failed(&id, e),
+                        Ok(()) => {}
+                    }
+                    outcome.push((id, result));
+                }
+                Ok(outcome)
+            },
+        )
+        .await
+    }
+
+    async fn delete_group(&self, group: &str) -> Result<()> {
+        let connection = self.coordinator(group).await?;
+        let response = connection.send(&delete_groups_request(&[group])).await?;
+        let result = response
+            .results
+            .into_iter()
+            .find(|r| r.group_id.as_str() == group)
+            .ok_or_else(|| Error::Protocol(format!("DeleteGroups left out {group}")))?;
+        check(result.error_code, None)
     }
 
     /// The committed offsets of `group` (OffsetFetch), for the given partitions or, with
@@ -405,4 +457,39 @@ impl Admin {
 
 fn group_id(group: &str) -> GroupId {
     GroupId(str_bytes(group))
+}
+
+fn delete_groups_request(groups: &[&str]) -> DeleteGroupsRequest {
+    DeleteGroupsRequest::default().with_groups_names(groups.iter().map(|g| group_id(g)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+    use kafka_protocol::protocol::Encodable;
+
+    use super::*;
+
+    fn encoded(groups: &[&str], version: i16) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        delete_groups_request(groups)
+            .encode(&mut buf, version)
+            .unwrap();
+        buf.to_vec()
+    }
+
+    #[test]
+    fn delete_groups_request_lists_the_group_names() {
+        // v0/v1: int32 count, then int16-length strings.
+        let mut v0 = vec![0, 0, 0, 2, 0, 9];
+        v0.extend_from_slice(b"connect-s");
+        v0.extend_from_slice(&[0, 1, b'g']);
+        assert_eq!(encoded(&["connect-s", "g"], 0), v0);
+        assert_eq!(encoded(&["connect-s", "g"], 1), v0);
+        // v2 is flexible: unsigned-varint count + 1 and lengths + 1, then empty tagged fields.
+        let mut v2 = vec![3, 10];
+        v2.extend_from_slice(b"connect-s");
+        v2.extend_from_slice(&[2, b'g', 0]);
+        assert_eq!(encoded(&["connect-s", "g"], 2), v2);
+    }
 }

@@ -128,7 +128,7 @@ pub async fn modify_offsets(
                 .collect();
             let managed = connector.alter_offsets(&config, &asked).await?;
             if reset {
-                sink_offsets::reset_sink_offsets(&admin, name, &group, offsets).await?;
+                sink_offsets::reset_sink_offsets(&admin, name, &group).await?;
             } else {
                 sink_offsets::alter_sink_offsets(&admin, name, &group, offsets).await?;
             }

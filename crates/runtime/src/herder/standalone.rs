@@ -537,6 +537,7 @@ impl From<ConnectError> for HerderError {
         match error {
             ConnectError::NotFound(m) => Self::NotFound(m),
             ConnectError::Config(e) => Self::BadRequest(e.to_string()),
+            ConnectError::BadRequest(m) => Self::BadRequest(m),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -134,4 +134,24 @@ mod tests {
             ApiError::internal("Request timed out")
         );
     }
+
+    #[tokio::test]
+    async fn a_connectors_bad_request_answers_400_in_javas_shape() {
+        let refusal =
+            ferry_connect::ConnectError::bad_request("Offsets for this connector must be numbers");
+        let response = ApiError::from(HerderError::from(refusal)).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error_code": 400, "message": "Offsets for this connector must be numbers"})
+        );
+        // Any other connector failure stays a 500, as Java's plain ConnectException does.
+        let other = ferry_connect::ConnectError::other("Source partition {} is missing a key");
+        let error = ApiError::from(HerderError::from(other));
+        assert_eq!(error.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

@@ -196,40 +196,40 @@ pub async fn alter_sink_offsets(
     Ok(())
 }
 
-/// Removes the group's committed offsets of `partitions` (from [`partitions_to_reset`]). Java
-/// deletes the whole group, which has the same effect for a sink connector; a group that is
-/// gone already counts as reset.
+/// Resets the connector's offsets by deleting its consumer group (Java's
+/// `Worker.resetSinkConnectorOffsets`); a group that is gone already counts as reset, since a
+/// reset is idempotent. The group goes as a whole, whatever partitions it holds.
 ///
 /// # Errors
 /// Java's messages: the group still has members (its tasks have not stopped), or any other
-/// failure to reset the group's offsets.
+/// failure to delete the group, such as a broker without DeleteGroups.
 pub async fn reset_sink_offsets(
     admin: &Admin,
     name: &str,
     group: &str,
-    partitions: Vec<(TopicPartition, Option<i64>)>,
 ) -> Result<(), ConnectError> {
-    let (_, deletes) = split(partitions);
-    if deletes.is_empty() {
-        return Ok(());
-    }
-    match delete_offsets(admin, group, &deletes).await {
+    let result = admin.delete_groups(&[group]).await.and_then(|mut results| {
+        results.remove(group).unwrap_or_else(|| {
+            let missing = format!("DeleteGroups left out {group}");
+            Err(ferry_kafka::Error::Protocol(missing))
+        })
+    });
+    match result {
         Ok(()) => Ok(()),
         Err(e) if e.kafka_code() == Some(KafkaCode::GroupIdNotFound) => Ok(()),
-        Err(e) => {
-            let message = if matches!(
-                e.kafka_code(),
-                Some(KafkaCode::NonEmptyGroup | KafkaCode::GroupSubscribedToTopic)
-            ) {
-                format!(
-                    "Failed to reset consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. {ZOMBIES}"
-                )
-            } else {
-                format!("Failed to reset consumer group offsets for sink connector {name}")
-            };
-            Err(failed(message, &e))
-        }
+        Err(e) => Err(reset_failed(name, &e)),
     }
+}
+
+fn reset_failed(name: &str, cause: &ferry_kafka::Error) -> ConnectError {
+    let message = if cause.kafka_code() == Some(KafkaCode::NonEmptyGroup) {
+        format!(
+            "Failed to reset consumer group offsets for connector {name} either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. {ZOMBIES}"
+        )
+    } else {
+        format!("Failed to reset consumer group offsets for sink connector {name}")
+    };
+    failed(message, cause)
 }
 
 /// The advice ending Java's messages for a group that still has members.
@@ -331,6 +331,27 @@ mod tests {
         assert_eq!(
             err,
             "The offset for a sink connector should either be null or contain the key 'kafka_offset'"
+        );
+    }
+
+    #[test]
+    fn reset_failures_use_javas_messages() {
+        let non_empty = ferry_kafka::Error::Kafka {
+            code: KafkaCode::NonEmptyGroup,
+            message: None,
+        };
+        assert_eq!(
+            reset_failed("s", &non_empty).to_string(),
+            format!(
+                "Failed to reset consumer group offsets for connector s either because its tasks haven't stopped completely yet or the connector was resumed before the request to reset its offsets could be successfully completed. {ZOMBIES}"
+            )
+        );
+        let unsupported = ferry_kafka::Error::Unsupported {
+            api: ferry_kafka::kafka_protocol::messages::ApiKey::DeleteGroups,
+        };
+        assert_eq!(
+            reset_failed("s", &unsupported).to_string(),
+            "Failed to reset consumer group offsets for sink connector s"
         );
     }
 

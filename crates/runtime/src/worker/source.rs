@@ -1,6 +1,8 @@
 //! The source task runner (Java's `WorkerSourceTask`): poll → transformations → converters →
 //! producer, with source offsets committed only once every earlier record of their source
-//! partition was acknowledged ([`SubmittedRecords`]).
+//! partition was acknowledged ([`SubmittedRecords`]). As in Java, a pending `poll` is never
+//! interrupted except to stop the task: offsets are committed every `offset.flush.interval.ms`
+//! while it runs.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -75,11 +77,36 @@ pub(crate) struct SourceTaskRunner {
     pub worker_id: String,
 }
 
+/// What the task must be told once it is not polling: Java calls `commitRecord` and `commit`
+/// from other threads while `poll` runs, which `&mut self` methods cannot do.
+#[derive(Default)]
+struct Deferred {
+    /// The `commitRecord` calls, in order: each record written (with where) or dropped.
+    written: Vec<(SourceRecord, Option<RecordMetadata>)>,
+    /// The `commit` calls, each as the number of `written` calls before it (ascending, once per
+    /// number: two commits with nothing acknowledged between them tell the task nothing new).
+    commits: Vec<usize>,
+}
+
+impl Deferred {
+    fn written(&mut self, record: SourceRecord, metadata: Option<RecordMetadata>) {
+        self.written.push((record, metadata));
+    }
+
+    fn committed(&mut self) {
+        let at = self.written.len();
+        if self.commits.last() != Some(&at) {
+            self.commits.push(at);
+        }
+    }
+}
+
 /// The mutable state of a running source task.
 struct Pipeline {
     submitted: SubmittedRecords,
     in_flight: FuturesUnordered<Delivery>,
     topics: HashSet<String>,
+    deferred: Deferred,
 }
 
 fn metadata(written: &ferry_kafka::RecordMetadata) -> RecordMetadata {
@@ -89,6 +116,68 @@ fn metadata(written: &ferry_kafka::RecordMetadata) -> RecordMetadata {
         offset: written.offset,
         timestamp: Some(written.timestamp),
     }
+}
+
+/// Handles Kafka's answer for one record: its offset becomes committable once written, or once
+/// the failure is tolerated.
+async fn acknowledge(
+    p: &mut Pipeline,
+    operator: &mut RetryWithToleranceOperator,
+    submitted: Option<Submitted>,
+    record: SourceRecord,
+    result: Result<ferry_kafka::RecordMetadata, ferry_kafka::Error>,
+) -> Result<(), ConnectError> {
+    match result {
+        Ok(written) => {
+            p.submitted.ack_if_tracked(submitted);
+            p.deferred.written(record, Some(metadata(&written)));
+            Ok(())
+        }
+        Err(error) => {
+            let error = ConnectError::Other(format!(
+                "Unrecoverable exception from producer send callback: {error}"
+            ));
+            if operator
+                .report_and_tolerate(Stage::KafkaProduce, "KafkaProducer", Some(&record), &error)
+                .await
+            {
+                p.submitted.ack_if_tracked(submitted);
+                Ok(())
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Writes the committable offsets (waiting at most `timeout`); failures are logged and the
+/// task goes on, as in Java, and the offsets are written again at the next commit.
+async fn write_offsets(
+    p: &mut Pipeline,
+    writer: &OffsetStorageWriter,
+    timeout: Duration,
+    id: &ConnectorTaskId,
+) {
+    let committable = p.submitted.committable();
+    if committable.is_empty() {
+        return;
+    }
+    let offsets = committable
+        .iter()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect();
+    match tokio::time::timeout(timeout, writer.write(offsets)).await {
+        Ok(Ok(())) => {
+            tracing::debug!(task = %id, "committed source offsets");
+            p.deferred.committed();
+            return;
+        }
+        Ok(Err(error)) => tracing::error!(task = %id, %error, "Failed to commit offsets"),
+        Err(_) => tracing::error!(task = %id, "Failed to flush offsets to storage: timed out"),
+    }
+    // Retried at the next commit, as Java does: an idle partition's last offset would
+    // otherwise never be committed and its tail copied again after a restart.
+    p.submitted.uncommitted(committable);
 }
 
 impl SourceTaskRunner {
@@ -103,6 +192,7 @@ impl SourceTaskRunner {
             submitted: SubmittedRecords::default(),
             in_flight: FuturesUnordered::new(),
             topics: HashSet::new(),
+            deferred: Deferred::default(),
         };
         let result = self.execute(&mut pipeline).await;
         let stopped = self.stop(&mut pipeline).await;
@@ -116,6 +206,8 @@ impl SourceTaskRunner {
         );
         let mut running = None;
         loop {
+            // The task is idle here: hand it what happened while it was polling.
+            self.replay_deferred(p).await;
             let signal = *self.signal.borrow_and_update();
             if signal == TaskSignal::Stop {
                 return Ok(());
@@ -127,29 +219,57 @@ impl SourceTaskRunner {
                 &self.id,
                 &self.worker_id,
             );
-            if signal == TaskSignal::Pause && p.in_flight.is_empty() {
-                self.commit_offsets(p).await?;
-                wait_while_paused(&mut self.signal).await;
+            if signal == TaskSignal::Pause {
+                if p.in_flight.is_empty() {
+                    self.commit_offsets(p).await;
+                    self.replay_deferred(p).await;
+                    wait_while_paused(&mut self.signal).await;
+                    continue;
+                }
+                tokio::select! {
+                    biased;
+                    changed = self.signal.changed() => {
+                        if changed.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    Some((submitted, record, result)) = p.in_flight.next() => {
+                        acknowledge(p, &mut self.operator, submitted, record, result).await?;
+                    }
+                    _ = commit.tick() => self.commit_offsets(p).await,
+                }
                 continue;
             }
-            tokio::select! {
-                biased;
-                changed = self.signal.changed() => {
-                    if changed.is_err() {
-                        return Ok(());
+            // As Java, a poll is never interrupted by the offset commits, the acknowledgements
+            // or a pause: dropping it could lose what the task did inside it (records fetched
+            // but not yet returned). Only a stop drops it. Meanwhile acknowledgements and
+            // commits go on; what the task must hear of them waits in `p.deferred`.
+            let polled = {
+                let mut poll = self.task.poll();
+                loop {
+                    tokio::select! {
+                        biased;
+                        changed = self.signal.changed() => {
+                            if changed.is_err() || *self.signal.borrow() == TaskSignal::Stop {
+                                return Ok(());
+                            }
+                        }
+                        Some((submitted, record, result)) = p.in_flight.next(), if !p.in_flight.is_empty() => {
+                            acknowledge(p, &mut self.operator, submitted, record, result).await?;
+                        }
+                        _ = commit.tick() => {
+                            write_offsets(p, &self.writer, self.flush_timeout, &self.id).await;
+                        }
+                        polled = &mut poll => break polled,
                     }
                 }
-                Some((submitted, record, result)) = p.in_flight.next(), if !p.in_flight.is_empty() => {
-                    self.acknowledge(p, submitted, record, result).await?;
+            };
+            match polled {
+                Ok(records) => self.send_all(p, records).await?,
+                Err(ConnectError::Retriable(reason)) => {
+                    tracing::warn!(task = %self.id, %reason, "retriable error while polling; polling again");
                 }
-                _ = commit.tick() => self.commit_offsets(p).await?,
-                polled = self.task.poll(), if signal == TaskSignal::Run => match polled {
-                    Ok(records) => self.send_all(p, records).await?,
-                    Err(ConnectError::Retriable(reason)) => {
-                        tracing::warn!(task = %self.id, %reason, "retriable error while polling; polling again");
-                    }
-                    Err(error) => return Err(error),
-                },
+                Err(error) => return Err(error),
             }
         }
     }
@@ -167,7 +287,7 @@ impl SourceTaskRunner {
             match self.convert(&record).await? {
                 None => {
                     p.submitted.ack_if_tracked(submitted);
-                    self.commit_record(&record, None).await;
+                    p.deferred.written(record, None);
                 }
                 Some(produced) => {
                     if !p.topics.contains(produced.topic.as_str()) {
@@ -310,42 +430,6 @@ impl SourceTaskRunner {
         }))
     }
 
-    async fn acknowledge(
-        &mut self,
-        p: &mut Pipeline,
-        submitted: Option<Submitted>,
-        record: SourceRecord,
-        result: Result<ferry_kafka::RecordMetadata, ferry_kafka::Error>,
-    ) -> Result<(), ConnectError> {
-        match result {
-            Ok(written) => {
-                p.submitted.ack_if_tracked(submitted);
-                self.commit_record(&record, Some(&metadata(&written))).await;
-                Ok(())
-            }
-            Err(error) => {
-                let error = ConnectError::Other(format!(
-                    "Unrecoverable exception from producer send callback: {error}"
-                ));
-                if self
-                    .operator
-                    .report_and_tolerate(
-                        Stage::KafkaProduce,
-                        "KafkaProducer",
-                        Some(&record),
-                        &error,
-                    )
-                    .await
-                {
-                    p.submitted.ack_if_tracked(submitted);
-                    Ok(())
-                } else {
-                    Err(error)
-                }
-            }
-        }
-    }
-
     /// Tells the task a record was written (or dropped); its failures are only logged, as in Java.
     async fn commit_record(&mut self, record: &SourceRecord, metadata: Option<&RecordMetadata>) {
         if let Err(error) = self.task.commit_record(record, metadata).await {
@@ -353,30 +437,32 @@ impl SourceTaskRunner {
         }
     }
 
-    /// Writes the committable offsets, then tells the task.
-    async fn commit_offsets(&mut self, p: &mut Pipeline) -> Result<(), ConnectError> {
-        let offsets: Vec<_> = p
-            .submitted
-            .committable()
-            .into_iter()
-            .map(|(k, v)| (k, Some(v)))
-            .collect();
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        match tokio::time::timeout(self.flush_timeout, self.writer.write(offsets)).await {
-            Ok(Ok(())) => {
-                tracing::debug!(task = %self.id, "committed source offsets");
-                if let Err(error) = self.task.commit().await {
-                    tracing::error!(task = %self.id, %error, "Exception thrown while calling task.commit()");
-                }
+    /// Writes the committable offsets; the task hears of it at its next [`Self::replay_deferred`].
+    async fn commit_offsets(&mut self, p: &mut Pipeline) {
+        write_offsets(p, &self.writer, self.flush_timeout, &self.id).await;
+    }
+
+    /// Tells the task, in order, of the records written and the offset commits since it last
+    /// heard; its failures are only logged, as in Java.
+    async fn replay_deferred(&mut self, p: &mut Pipeline) {
+        let Deferred { written, commits } = std::mem::take(&mut p.deferred);
+        let mut commits = commits.into_iter().peekable();
+        for (at, (record, metadata)) in written.into_iter().enumerate() {
+            if commits.next_if_eq(&at).is_some() {
+                self.commit_task().await;
             }
-            Ok(Err(error)) => tracing::error!(task = %self.id, %error, "Failed to commit offsets"),
-            Err(_) => {
-                tracing::error!(task = %self.id, "Failed to flush offsets to storage: timed out")
-            }
+            self.commit_record(&record, metadata.as_ref()).await;
         }
-        Ok(())
+        if commits.next().is_some() {
+            self.commit_task().await;
+        }
+    }
+
+    /// Tells the task its offsets were committed; its failures are only logged, as in Java.
+    async fn commit_task(&mut self) {
+        if let Err(error) = self.task.commit().await {
+            tracing::error!(task = %self.id, %error, "Exception thrown while calling task.commit()");
+        }
     }
 
     /// Waits (up to `offset.flush.timeout.ms`) for records in flight, commits what they cover,
@@ -385,6 +471,7 @@ impl SourceTaskRunner {
     async fn stop(&mut self, p: &mut Pipeline) -> Result<(), ConnectError> {
         // As Java: wait up to offset.flush.timeout.ms for the records in flight.
         let timeout = self.flush_timeout;
+        self.replay_deferred(p).await;
         let drain = async {
             self.producer.flush().await;
             while let Some((submitted, record, result)) = p.in_flight.next().await {
@@ -397,10 +484,246 @@ impl SourceTaskRunner {
         if tokio::time::timeout(timeout, drain).await.is_err() {
             tracing::warn!(task = %self.id, "records still in flight at shutdown; their offsets are not committed");
         }
-        self.commit_offsets(p).await?;
+        self.commit_offsets(p).await;
+        self.replay_deferred(p).await;
         let stopped = self.task.stop().await;
         self.chain.close();
         self.producer.close().await;
         stopped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use ferry_connect::async_trait;
+    use ferry_connect::convert::Converter;
+    use ferry_connect::data::Value;
+    use ferry_connect::record::SourceMap;
+    use ferry_kafka::{ClientConfig, Cluster};
+    use serde_json::json;
+
+    use super::*;
+    use crate::converters::{SimpleHeaderConverter, StringConverter};
+    use crate::errors::ErrorConfig;
+    use crate::storage::offsets::{
+        KeyBytes, MemoryOffsetBackingStore, OffsetBackingStore, OffsetStoreError, TaskOffsetReader,
+        ValueBytes,
+    };
+    use crate::worker::MemoryStatusStore;
+
+    /// How often the slow task's polls started and returned, and how often it heard of a commit.
+    #[derive(Debug, Default)]
+    struct Counts {
+        started: AtomicU64,
+        completed: AtomicU64,
+        commits: AtomicU64,
+    }
+
+    /// A task whose every poll takes `poll_time`; the first `records` polls return one record
+    /// each (source offset `{"n": N}` of partition `{"p": 0}`), the others none.
+    #[derive(Debug)]
+    struct SlowTask {
+        counts: Arc<Counts>,
+        poll_time: Duration,
+        records: u64,
+    }
+
+    fn map(value: serde_json::Value) -> SourceMap {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[async_trait]
+    impl SourceTask for SlowTask {
+        fn version(&self) -> String {
+            "1".into()
+        }
+        async fn start(&mut self, _: ConfigMap) -> ferry_connect::Result<()> {
+            Ok(())
+        }
+        async fn poll(&mut self) -> ferry_connect::Result<Vec<SourceRecord>> {
+            let n = self.counts.started.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.poll_time).await;
+            self.counts.completed.fetch_add(1, Ordering::SeqCst);
+            if n >= self.records {
+                return Ok(Vec::new());
+            }
+            Ok(vec![SourceRecord::new(
+                Some(map(json!({"p": 0}))),
+                Some(map(json!({"n": n}))),
+                "slow-polls",
+                None,
+                Some(Value::String(format!("record {n}"))),
+            )])
+        }
+        async fn commit(&mut self) -> ferry_connect::Result<()> {
+            self.counts.commits.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+        async fn stop(&mut self) -> ferry_connect::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// An in-memory offset store whose first `failures` writes fail.
+    #[derive(Debug, Default)]
+    struct FlakyStore {
+        inner: MemoryOffsetBackingStore,
+        failures: AtomicU64,
+    }
+
+    #[async_trait]
+    impl OffsetBackingStore for FlakyStore {
+        async fn get(
+            &self,
+            keys: &[KeyBytes],
+        ) -> Result<HashMap<KeyBytes, ValueBytes>, OffsetStoreError> {
+            self.inner.get(keys).await
+        }
+        async fn set(
+            &self,
+            entries: Vec<(KeyBytes, Option<ValueBytes>)>,
+        ) -> Result<(), OffsetStoreError> {
+            let left = self.failures.load(Ordering::SeqCst);
+            if left > 0 {
+                self.failures.store(left - 1, Ordering::SeqCst);
+                return Err(OffsetStoreError::Other("the store is down".into()));
+            }
+            self.inner.set(entries).await
+        }
+        async fn all(&self) -> Result<Vec<(KeyBytes, ValueBytes)>, OffsetStoreError> {
+            self.inner.all().await
+        }
+    }
+
+    fn converters() -> TaskConverters {
+        let mut key = StringConverter::default();
+        key.configure(&ConfigMap::new(), true).unwrap();
+        let mut value = StringConverter::default();
+        value.configure(&ConfigMap::new(), false).unwrap();
+        TaskConverters {
+            key: Box::new(key),
+            value: Box::new(value),
+            header: Box::new(SimpleHeaderConverter),
+            key_class: "StringConverter".into(),
+            value_class: "StringConverter".into(),
+            header_class: "SimpleHeaderConverter".into(),
+        }
+    }
+
+    /// A runner of `task` producing to `broker` and committing to `store` every
+    /// `flush_interval`, and the sender of its signal.
+    fn runner(
+        broker: &ferry_testkit::Cluster,
+        task: SlowTask,
+        store: Arc<dyn OffsetBackingStore>,
+        flush_interval: Duration,
+    ) -> (SourceTaskRunner, watch::Sender<TaskSignal>) {
+        let props = ConfigMap::from([("bootstrap.servers".to_owned(), broker.bootstrap())]);
+        let cluster = Cluster::new(ClientConfig::from_pairs(props.iter()).unwrap());
+        let id = ConnectorTaskId::new("slow", 0);
+        let (signal, receiver) = watch::channel(TaskSignal::Run);
+        let runner = SourceTaskRunner {
+            id: id.clone(),
+            task: Box::new(task),
+            config: ConfigMap::new(),
+            chain: TransformationChain::default(),
+            converters: converters(),
+            producer: Producer::new(cluster, props.iter()).unwrap(),
+            reader: Arc::new(TaskOffsetReader::new("slow", store.clone())),
+            writer: OffsetStorageWriter::new("slow", store),
+            operator: RetryWithToleranceOperator::new(ErrorConfig::default(), id, Vec::new()),
+            status: Arc::new(MemoryStatusStore::default()),
+            signal: receiver,
+            flush_interval,
+            flush_timeout: Duration::from_secs(10),
+            worker_id: "worker".into(),
+        };
+        (runner, signal)
+    }
+
+    /// Waits (polling every `every`) until the offset committed for `{"p": 0}` is `n` or more.
+    async fn committed_at_least(store: Arc<dyn OffsetBackingStore>, n: u64, every: Duration) {
+        let reader = TaskOffsetReader::new("slow", store);
+        let partition = map(json!({"p": 0}));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let committed = reader.offset(&partition).await.unwrap();
+            if committed.is_some_and(|o| o["n"].as_u64() >= Some(n)) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "offset {n} never committed"
+            );
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// Java never interrupts `poll`: an offset commit falling due while a poll is pending must
+    /// neither drop that poll (losing what it did) nor wait for it.
+    #[tokio::test]
+    async fn offset_commits_do_not_cancel_a_pending_poll() {
+        let broker = ferry_testkit::Cluster::start().await.unwrap();
+        let store: Arc<dyn OffsetBackingStore> = Arc::new(MemoryOffsetBackingStore::new());
+        let counts = Arc::new(Counts::default());
+        let flush_interval = Duration::from_millis(40);
+        let task = SlowTask {
+            counts: counts.clone(),
+            poll_time: flush_interval * 5,
+            records: u64::MAX,
+        };
+        let (runner, signal) = runner(&broker, task, store.clone(), flush_interval);
+        let run = tokio::spawn(runner.run());
+        // Offsets are committed on the timer while the next poll is still pending, and the
+        // task hears of it once that poll returned.
+        committed_at_least(store.clone(), 2, flush_interval).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while counts.commits.load(Ordering::SeqCst) == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "commit() never called"
+            );
+            tokio::time::sleep(flush_interval).await;
+        }
+        signal.send(TaskSignal::Stop).unwrap();
+        run.await.unwrap().unwrap();
+        let (started, completed) = (
+            counts.started.load(Ordering::SeqCst),
+            counts.completed.load(Ordering::SeqCst),
+        );
+        // Only the poll pending at the stop may have been dropped.
+        assert!(
+            started <= completed + 1,
+            "{started} polls started, {completed} completed"
+        );
+        let reader = TaskOffsetReader::new("slow", store);
+        let committed = reader.offset(&map(json!({"p": 0}))).await.unwrap().unwrap();
+        assert_eq!(committed["n"].as_u64(), Some(completed - 1));
+    }
+
+    /// As Java's `OffsetStorageWriter.cancelFlush`: offsets whose write failed are written at
+    /// the next commit, even when their partition has nothing new.
+    #[tokio::test]
+    async fn offsets_whose_write_failed_are_written_at_the_next_commit() {
+        let broker = ferry_testkit::Cluster::start().await.unwrap();
+        let store = Arc::new(FlakyStore {
+            failures: AtomicU64::new(1),
+            ..FlakyStore::default()
+        });
+        let flush_interval = Duration::from_millis(40);
+        let task = SlowTask {
+            counts: Arc::new(Counts::default()),
+            poll_time: flush_interval,
+            records: 1,
+        };
+        let (runner, signal) = runner(&broker, task, store.clone(), flush_interval);
+        let run = tokio::spawn(runner.run());
+        committed_at_least(store.clone(), 0, flush_interval).await;
+        assert_eq!(store.failures.load(Ordering::SeqCst), 0, "no write failed");
+        signal.send(TaskSignal::Stop).unwrap();
+        run.await.unwrap().unwrap();
     }
 }

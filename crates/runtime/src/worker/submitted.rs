@@ -157,6 +157,16 @@ impl SubmittedRecords {
             .collect()
     }
 
+    /// Takes back offsets from [`committable`](Self::committable) whose commit failed, so that
+    /// the next commit retries them (Java's `OffsetStorageWriter.cancelFlush`); a partition
+    /// whose head moved on since keeps its newer offset.
+    pub fn uncommitted(&mut self, offsets: Vec<(OffsetMap, OffsetMap)>) {
+        for (partition, offset) in offsets {
+            let index = self.partition_index(&partition);
+            self.partitions[index].committable.get_or_insert(offset);
+        }
+    }
+
     /// How many tracked records are not yet acknowledged.
     pub fn pending(&self) -> usize {
         self.pending
@@ -226,6 +236,25 @@ mod tests {
             .collect();
         assert_eq!(committed, expected);
         assert!(s.committable().is_empty());
+    }
+
+    #[test]
+    fn offsets_whose_commit_failed_are_committed_next_time() {
+        let p = map(json!({"p": 0}));
+        let offset = |n: i64| map(json!({"n": n}));
+        let mut submitted = SubmittedRecords::default();
+        let first = submitted.submit(Some(&p), Some(&offset(1))).unwrap();
+        submitted.ack(first);
+        let failed = submitted.committable();
+        assert_eq!(failed, vec![(p.clone(), offset(1))]);
+        submitted.uncommitted(failed.clone());
+        assert_eq!(submitted.committable(), failed);
+
+        // A newer acknowledged offset wins over the one given back.
+        let second = submitted.submit(Some(&p), Some(&offset(2))).unwrap();
+        submitted.ack(second);
+        submitted.uncommitted(failed);
+        assert_eq!(submitted.committable(), vec![(p, offset(2))]);
     }
 
     proptest! {
