@@ -59,8 +59,8 @@ async fn records_carry_the_line_its_partition_and_the_position_after_it() {
     let record = &records[0];
     assert_eq!(record.topic, "lines");
     assert_eq!(
-        record.source_partition,
-        Some(map(json!({"filename": path})))
+        record.source_partition.as_deref(),
+        Some(&map(json!({"filename": path})))
     );
     assert_eq!(record.value_schema, Some(Schema::string()));
     assert_eq!(

@@ -1,5 +1,7 @@
 //! Source and sink records, Java's `ConnectRecord`, `SourceRecord` and `SinkRecord`.
 
+use std::sync::Arc;
+
 use crate::data::{Schema, SchemaAndValue, Value};
 use crate::header::Headers;
 
@@ -163,10 +165,12 @@ macro_rules! field_accessors {
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceRecord {
-    /// Where the record came from in the source system, e.g. `{"filename": "..."}`.
-    pub source_partition: Option<SourceMap>,
+    /// Where the record came from in the source system, e.g. `{"filename": "..."}`. Shared, so
+    /// that a task can hand one map to every record of a partition and the runtime can track
+    /// records in flight without copying it.
+    pub source_partition: Option<Arc<SourceMap>>,
     /// The position after this record within its source partition, e.g. `{"position": 42}`.
-    pub source_offset: Option<SourceMap>,
+    pub source_offset: Option<Arc<SourceMap>>,
     /// The topic to write to.
     pub topic: String,
     /// The partition to write to; `None` lets the producer's partitioner choose.
@@ -195,8 +199,8 @@ impl SourceRecord {
         value: Option<Value>,
     ) -> Self {
         Self {
-            source_partition,
-            source_offset,
+            source_partition: source_partition.map(Arc::new),
+            source_offset: source_offset.map(Arc::new),
             topic: topic.into(),
             value_schema,
             value,
@@ -406,8 +410,8 @@ mod tests {
         let offset = serde_json::json!({"pos": 1}).as_object().cloned();
         let record = SourceRecord::new(partition.clone(), offset.clone(), "t", None, None);
         let changed = record.with_value(SchemaAndValue::new(None, Some(Value::Int32(1))));
-        assert_eq!(changed.source_partition, partition);
-        assert_eq!(changed.source_offset, offset);
+        assert_eq!(changed.source_partition.as_deref(), partition.as_ref());
+        assert_eq!(changed.source_offset.as_deref(), offset.as_ref());
         assert_eq!(changed.value, Some(Value::Int32(1)));
         assert_eq!(changed.kafka_partition, None);
         assert_eq!(changed.with_timestamp(Some(5)).timestamp, Some(5));

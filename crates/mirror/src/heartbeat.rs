@@ -2,6 +2,7 @@
 //! `emit.heartbeats.interval.seconds` to the target's `heartbeats` topic, so that replication
 //! paths and lag can be traced downstream.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ferry_connect::config::ConfigDef;
@@ -143,8 +144,8 @@ impl SourceTask for MirrorHeartbeatTask {
             .encode_key()
             .map_err(|e| ConnectError::data(e.to_string()))?;
         Ok(vec![SourceRecord {
-            source_partition: Some(heartbeat_partition(&heartbeat)),
-            source_offset: Some(wrap_offset(0)),
+            source_partition: Some(Arc::new(heartbeat_partition(&heartbeat))),
+            source_offset: Some(Arc::new(wrap_offset(0))),
             topic: topic.clone(),
             kafka_partition: Some(0),
             key_schema: Some(Schema::bytes()),

@@ -52,7 +52,7 @@ struct Running {
 /// What every record of one source partition shares, made once rather than per record.
 #[derive(Debug)]
 struct PartitionTemplate {
-    source_partition: SourceMap,
+    source_partition: Arc<SourceMap>,
     remote_topic: String,
 }
 
@@ -62,7 +62,7 @@ impl Running {
         let template = self.templates.entry(key).or_insert_with(|| {
             let source_tp = TopicPartition::new(&*record.topic, record.partition);
             PartitionTemplate {
-                source_partition: wrap_partition(&source_tp, &self.source_alias),
+                source_partition: Arc::new(wrap_partition(&source_tp, &self.source_alias)),
                 remote_topic: self
                     .policy
                     .format_remote_topic(&self.source_alias, &record.topic),
@@ -83,7 +83,7 @@ impl Running {
         }
         SourceRecord {
             source_partition: Some(template.source_partition.clone()),
-            source_offset: Some(wrap_offset(record.offset)),
+            source_offset: Some(Arc::new(wrap_offset(record.offset))),
             topic: template.remote_topic.clone(),
             kafka_partition: Some(record.partition),
             key_schema: Some(Schema::optional_bytes()),
@@ -236,8 +236,11 @@ impl SourceTask for MirrorSourceTask {
         let Some(writer) = self.running()?.offset_syncs.as_mut() else {
             return Ok(());
         };
-        let upstream_tp = record.source_partition.as_ref().and_then(unwrap_partition);
-        let upstream = unwrap_offset(record.source_offset.as_ref());
+        let upstream_tp = record
+            .source_partition
+            .as_deref()
+            .and_then(unwrap_partition);
+        let upstream = unwrap_offset(record.source_offset.as_deref());
         if let (Some(tp), Some(upstream)) = (upstream_tp, upstream) {
             writer.record(tp, upstream, metadata.offset).await;
         }

@@ -83,6 +83,10 @@ impl OverridePolicy {
     }
 }
 
+/// The default `batch.size` of connector producers (source tasks, dead letter queues): 256 KiB,
+/// where the Java client's default is 16 KiB.
+pub const CONNECTOR_PRODUCER_BATCH_SIZE: usize = 256 * 1024;
+
 /// A worker's configuration, parsed with Java's keys, defaults and messages.
 ///
 /// ```
@@ -104,10 +108,6 @@ impl OverridePolicy {
 /// let producer = config.producer_props(&ferry_runtime::ConnectorTaskId::new("c", 0), &Default::default());
 /// assert_eq!(producer["linger.ms"], "20");
 /// assert_eq!(producer["client.id"], "connector-producer-c-0");
-/// The default `batch.size` of connector producers (source tasks, dead letter queues): 256 KiB,
-/// where the Java client's default is 16 KiB.
-pub const CONNECTOR_PRODUCER_BATCH_SIZE: usize = 256 * 1024;
-
 /// ```
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {

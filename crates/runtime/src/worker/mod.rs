@@ -17,6 +17,7 @@ mod config;
 mod connector;
 mod connector_config;
 mod convert;
+mod in_flight;
 mod sink;
 pub mod sink_offsets;
 mod source;

@@ -17,12 +17,10 @@ use ferry_connect::convert::RecordHeader;
 use ferry_connect::record::SourceRecord;
 use ferry_kafka::kafka_protocol::protocol::StrBytes;
 use ferry_kafka::producer::{Producer, ProducerRecord};
-use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
-use futures_util::stream::FuturesUnordered;
 use tokio::sync::watch;
 
 use super::convert::TaskConverters;
+use super::in_flight::InFlight;
 use super::status::StatusBackingStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::task::{TaskSignal, report_run_state, wait_while_paused};
@@ -47,16 +45,6 @@ impl SourceTaskContext for Context {
         self.reader.clone()
     }
 }
-
-/// A record sent to Kafka, its offset tracking (when it has a source offset) and the answer.
-type Delivery = BoxFuture<
-    'static,
-    (
-        Option<Submitted>,
-        SourceRecord,
-        Result<ferry_kafka::RecordMetadata, ferry_kafka::Error>,
-    ),
->;
 
 /// Everything one source task needs to run.
 #[derive(Debug)]
@@ -104,7 +92,7 @@ impl Deferred {
 /// The mutable state of a running source task.
 struct Pipeline {
     submitted: SubmittedRecords,
-    in_flight: FuturesUnordered<Delivery>,
+    in_flight: InFlight,
     topics: HashSet<String>,
     deferred: Deferred,
 }
@@ -164,7 +152,7 @@ async fn write_offsets(
     }
     let offsets = committable
         .iter()
-        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .map(|(k, v)| ((**k).clone(), Some((**v).clone())))
         .collect();
     match tokio::time::timeout(timeout, writer.write(offsets)).await {
         Ok(Ok(())) => {
@@ -190,7 +178,7 @@ impl SourceTaskRunner {
         self.task.start(self.config.clone()).await?;
         let mut pipeline = Pipeline {
             submitted: SubmittedRecords::default(),
-            in_flight: FuturesUnordered::new(),
+            in_flight: InFlight::default(),
             topics: HashSet::new(),
             deferred: Deferred::default(),
         };
@@ -296,10 +284,7 @@ impl SourceTaskRunner {
                     }
                     match self.producer.send(produced).await {
                         Ok(delivery) => {
-                            p.in_flight.push(Box::pin(async move {
-                                let result = delivery.await;
-                                (submitted, record, result)
-                            }));
+                            p.in_flight.push(submitted, record, delivery);
                         }
                         Err(error) => {
                             let error = ConnectError::Other(format!(

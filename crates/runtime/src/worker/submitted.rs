@@ -8,23 +8,24 @@
 //! a hundred thousand records a second must not keep millions of entries, nor search them.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use crate::storage::offset_records::{OffsetKey, OffsetMap};
 
 #[derive(Debug)]
 struct Entry {
-    offset: OffsetMap,
+    offset: Arc<OffsetMap>,
     acked: bool,
 }
 
 #[derive(Debug)]
 struct Partition {
-    partition: OffsetMap,
+    partition: Arc<OffsetMap>,
     /// The number (within this partition) of the first entry of `entries`.
     first: u64,
     entries: VecDeque<Entry>,
     /// The offset of the latest record of the acknowledged head, not yet committed.
-    committable: Option<OffsetMap>,
+    committable: Option<Arc<OffsetMap>>,
 }
 
 impl Partition {
@@ -50,8 +51,9 @@ pub struct Submitted {
 ///
 /// ```
 /// use ferry_runtime::worker::SubmittedRecords;
-/// let p = serde_json::json!({"file": "a"}).as_object().cloned();
-/// let offset = |n: i64| serde_json::json!({"pos": n}).as_object().cloned();
+/// use std::sync::Arc;
+/// let p = serde_json::json!({"file": "a"}).as_object().cloned().map(Arc::new);
+/// let offset = |n: i64| serde_json::json!({"pos": n}).as_object().cloned().map(Arc::new);
 /// let mut submitted = SubmittedRecords::default();
 /// let first = submitted.submit(p.as_ref(), offset(1).as_ref()).unwrap();
 /// let second = submitted.submit(p.as_ref(), offset(2).as_ref()).unwrap();
@@ -75,8 +77,8 @@ impl SubmittedRecords {
     /// Tracks a record; `None` (nothing to commit) when it has no source partition or offset.
     pub fn submit(
         &mut self,
-        partition: Option<&OffsetMap>,
-        offset: Option<&OffsetMap>,
+        partition: Option<&Arc<OffsetMap>>,
+        offset: Option<&Arc<OffsetMap>>,
     ) -> Option<Submitted> {
         let (partition, offset) = (partition?, offset?);
         let index = self.partition_index(partition);
@@ -84,7 +86,7 @@ impl SubmittedRecords {
         let p = &mut self.partitions[index];
         let number = p.first + p.entries.len() as u64;
         p.entries.push_back(Entry {
-            offset: offset.clone(),
+            offset: Arc::clone(offset),
             acked: false,
         });
         self.pending += 1;
@@ -94,20 +96,22 @@ impl SubmittedRecords {
         })
     }
 
-    fn partition_index(&mut self, partition: &OffsetMap) -> usize {
-        if let Some(last) = self.last
-            && self.partitions[last].partition == *partition
-        {
-            return last;
+    fn partition_index(&mut self, partition: &Arc<OffsetMap>) -> usize {
+        if let Some(last) = self.last {
+            let known = &self.partitions[last].partition;
+            // Tasks usually share one map per partition: most records compare by pointer.
+            if Arc::ptr_eq(known, partition) || **known == **partition {
+                return last;
+            }
         }
         let key = OffsetKey {
             connector: String::new(),
-            partition: partition.clone(),
+            partition: (**partition).clone(),
         }
         .to_json();
         *self.index.entry(key).or_insert_with(|| {
             self.partitions.push(Partition {
-                partition: partition.clone(),
+                partition: Arc::clone(partition),
                 first: 0,
                 entries: VecDeque::new(),
                 committable: None,
@@ -150,7 +154,7 @@ impl SubmittedRecords {
 
     /// Returns, per partition, the latest offset whose record and every earlier one were
     /// acknowledged since the previous call.
-    pub fn committable(&mut self) -> Vec<(OffsetMap, OffsetMap)> {
+    pub fn committable(&mut self) -> Vec<(Arc<OffsetMap>, Arc<OffsetMap>)> {
         self.partitions
             .iter_mut()
             .filter_map(|p| Some((p.partition.clone(), p.committable.take()?)))
@@ -160,7 +164,7 @@ impl SubmittedRecords {
     /// Takes back offsets from [`committable`](Self::committable) whose commit failed, so that
     /// the next commit retries them (Java's `OffsetStorageWriter.cancelFlush`); a partition
     /// whose head moved on since keeps its newer offset.
-    pub fn uncommitted(&mut self, offsets: Vec<(OffsetMap, OffsetMap)>) {
+    pub fn uncommitted(&mut self, offsets: Vec<(Arc<OffsetMap>, Arc<OffsetMap>)>) {
         for (partition, offset) in offsets {
             let index = self.partition_index(&partition);
             self.partitions[index].committable.get_or_insert(offset);
@@ -186,8 +190,8 @@ mod tests {
 
     use super::*;
 
-    fn map(v: serde_json::Value) -> OffsetMap {
-        v.as_object().unwrap().clone()
+    fn map(v: serde_json::Value) -> Arc<OffsetMap> {
+        Arc::new(v.as_object().unwrap().clone())
     }
 
     #[test]
@@ -214,7 +218,7 @@ mod tests {
     #[test]
     fn acknowledged_records_are_released_before_the_commit() {
         let mut s = SubmittedRecords::default();
-        let partitions: Vec<OffsetMap> = (0..3).map(|p| map(json!({"p": p}))).collect();
+        let partitions: Vec<Arc<OffsetMap>> = (0..3).map(|p| map(json!({"p": p}))).collect();
         let mut in_flight = VecDeque::new();
         for i in 0..30_000 {
             let p = &partitions[i % 3];
