@@ -19,7 +19,11 @@ const OUTSTANDING: usize = 100_000;
 pub async fn produce(args: &ProduceArgs) -> anyhow::Result<()> {
     let pairs = [("bootstrap.servers", args.bootstrap.as_str())];
     let cluster = Cluster::new(ClientConfig::from_pairs(pairs)?);
-    let producer = Producer::new(cluster, pairs)?;
+    let batch_size = args.batch_size.map(|b| b.to_string());
+    let producer_pairs = pairs
+        .into_iter()
+        .chain(batch_size.as_deref().map(|b| ("batch.size", b)));
+    let producer = Producer::new(cluster, producer_pairs)?;
     let values: Vec<Bytes> = (0..1024)
         .map(|i| Bytes::from(payload(i, args.size)))
         .collect();

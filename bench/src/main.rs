@@ -52,6 +52,10 @@ pub struct ProduceArgs {
     pub size: usize,
     #[arg(long, default_value_t = 1)]
     pub partitions: i32,
+    /// The producer's `batch.size` in bytes; the client's own default when absent (Java's and
+    /// Ferry's 16384, librdkafka's 1000000).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
 }
 
 /// What a consume benchmark reads.

@@ -14,8 +14,12 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::{ConsumeArgs, PipeArgs, ProduceArgs, payload, report};
 
-fn producer(bootstrap: &str) -> anyhow::Result<BaseProducer> {
-    Ok(ClientConfig::new()
+fn producer(bootstrap: &str, batch_size: Option<usize>) -> anyhow::Result<BaseProducer> {
+    let mut config = ClientConfig::new();
+    if let Some(bytes) = batch_size {
+        config.set("batch.size", bytes.to_string());
+    }
+    Ok(config
         .set("bootstrap.servers", bootstrap)
         .set("acks", "all")
         .set("enable.idempotence", "true")
@@ -65,7 +69,7 @@ fn send(producer: &BaseProducer, mut record: BaseRecord<'_, [u8], [u8]>) -> anyh
 }
 
 pub fn produce(args: &ProduceArgs) -> anyhow::Result<()> {
-    let producer = producer(&args.bootstrap)?;
+    let producer = producer(&args.bootstrap, args.batch_size)?;
     let values: Vec<Vec<u8>> = (0..1024).map(|i| payload(i, args.size)).collect();
     let start = Instant::now();
     for i in 0..args.records {
@@ -117,7 +121,7 @@ pub fn pipe(args: &PipeArgs) -> anyhow::Result<()> {
         args.partitions,
         args.fetch_wait_ms,
     )?;
-    let producer = producer(&args.target)?;
+    let producer = producer(&args.target, None)?;
     let target_topic = args.target_topic.as_deref().unwrap_or(&args.topic);
     let (mut count, mut bytes) = (0u64, 0u64);
     let mut start = None;

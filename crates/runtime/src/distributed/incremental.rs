@@ -13,6 +13,16 @@
 //! including the clock. Where Java iterates a `HashMap` of members, this one iterates members
 //! in id order, so results are deterministic; the set of revocations can differ from Java's in
 //! which member gives up work, never in how much.
+//!
+//! One deliberate difference: Java deals work that is missing from the members' metadata out
+//! again at once when no member left, trusting that every member rejoined with fresh metadata,
+//! so that the missing work can only be work that never reached its member. A coordinator may
+//! instead hand the leader a member's metadata from before that member applied its last
+//! assignment (tansu answers a JoinGroup with what each member sent last, rejoined or not), and
+//! dealing that member's new work out again would run it twice. So work handed to a member whose
+//! metadata has not changed since is left with that member for one more rebalance, which the
+//! assignment asks for after [`UNCONFIRMED_FOLLOW_UP_MS`]; if the member still does not report
+//! it then, it is dealt out as Java does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +38,11 @@ use crate::ConnectorTaskId;
 /// Each member's connectors and tasks, in member id order.
 type WorkerLoads = Vec<(String, ConnectorsAndTasks)>;
 
+/// How soon members rejoin after a rebalance that left work with a member whose metadata did
+/// not show it yet (at most `scheduled.rebalance.max.delay.ms`): long enough for a member still
+/// rejoining with fresher metadata to take part, short next to the scheduled delay.
+pub const UNCONFIRMED_FOLLOW_UP_MS: i32 = 1_000;
+
 /// The incremental cooperative assignor and the memory it keeps between rebalances it leads.
 #[derive(Debug, Clone)]
 pub struct IncrementalCooperativeAssignor {
@@ -40,6 +55,10 @@ pub struct IncrementalCooperativeAssignor {
     delay: i32,
     previous_generation_id: i32,
     previous_members: BTreeSet<String>,
+    /// What each member reported in the last rebalance, and what it was newly handed then: a
+    /// member reporting the same again has not confirmed what it was handed.
+    previous_reports: BTreeMap<String, ConnectorsAndTasks>,
+    previous_handouts: BTreeMap<String, ConnectorsAndTasks>,
     successive_revoking_rebalances: u32,
 }
 
@@ -48,6 +67,8 @@ struct ClusterAssignment {
     newly_assigned: BTreeMap<String, ConnectorsAndTasks>,
     revoked: BTreeMap<String, ConnectorsAndTasks>,
     all_assigned: BTreeMap<String, ConnectorsAndTasks>,
+    /// When members should rejoin.
+    delay_ms: i32,
 }
 
 impl IncrementalCooperativeAssignor {
@@ -64,6 +85,8 @@ impl IncrementalCooperativeAssignor {
             delay: 0,
             previous_generation_id: -1,
             previous_members: BTreeSet::new(),
+            previous_reports: BTreeMap::new(),
+            previous_handouts: BTreeMap::new(),
             successive_revoking_rebalances: 0,
         }
     }
@@ -107,7 +130,7 @@ impl IncrementalCooperativeAssignor {
                     a.revoked_connectors = revoked.connectors.iter().cloned().collect();
                     a.revoked_tasks = revoked.tasks.iter().cloned().collect();
                 }
-                a.delay_ms = self.delay;
+                a.delay_ms = cluster.delay_ms;
                 (member.clone(), a)
             })
             .collect();
@@ -123,9 +146,15 @@ impl IncrementalCooperativeAssignor {
         members: BTreeMap<String, ConnectorsAndTasks>,
     ) -> ClusterAssignment {
         let now = request.now_ms;
+        // A coordinator that starts no new generation for a rejoin (tansu, for unchanged
+        // metadata) asks for the same generation again and keeps the assignment it already
+        // has: nothing computed now reaches the members.
+        let repeat = request.current_generation == self.previous_generation_id;
         // A previous view from a rebalance that never completed cannot be trusted.
         if self.previous_generation_id != request.last_completed_generation {
             self.previous_assignment = ConnectorsAndTasks::default();
+            self.previous_reports.clear();
+            self.previous_handouts.clear();
         }
         let snapshot = request.snapshot;
         let configured = ConnectorsAndTasks {
@@ -159,14 +188,26 @@ impl IncrementalCooperativeAssignor {
 
         let deleted = sorted_diff(&self.previous_assignment, &[&configured]);
         let duplicated = duplicated(&members);
-        let lost = sorted_diff(&self.previous_assignment, &[&active, &deleted]);
+        let mut lost = sorted_diff(&self.previous_assignment, &[&active, &deleted]);
         let created = sorted_diff(&configured, &[&self.previous_assignment, &active]);
+        let unconfirmed = self.unconfirmed_handouts(&members, &lost);
+        unconfirmed.values().for_each(|work| lost.remove_all(work));
+        if !unconfirmed.is_empty() {
+            tracing::info!(
+                ?unconfirmed,
+                "members report what they did before their last assignment; leaving it with them for one more rebalance"
+            );
+        }
+        let reports = members.clone();
 
         let current: BTreeMap<String, ConnectorsAndTasks> = members
             .iter()
             .map(|(id, running)| {
                 let mut kept = running.clone();
                 kept.remove_all(&deleted);
+                if let Some(work) = unconfirmed.get(id) {
+                    kept.add_all(work);
+                }
                 (id.clone(), kept)
             })
             .collect();
@@ -180,6 +221,11 @@ impl IncrementalCooperativeAssignor {
         let mut next: WorkerLoads = members.into_iter().collect();
         remove_all(&mut next, &deleted_to_revoke);
         remove_all(&mut next, &duplicated_to_revoke);
+        for (id, load) in &mut next {
+            if let Some(work) = unconfirmed.get(id) {
+                load.add_all(work);
+            }
+        }
 
         let mut lost_to_reassign = ConnectorsAndTasks::default();
         self.handle_lost_assignments(&lost, &mut lost_to_reassign, &mut next, now);
@@ -211,11 +257,21 @@ impl IncrementalCooperativeAssignor {
         self.previous_assignment = self.previous_assignment_after(&to_revoke, &next, &lost);
         self.previous_generation_id = request.current_generation;
         self.previous_members = next.iter().map(|(id, _)| id.clone()).collect();
+        if !repeat {
+            self.previous_reports = reports;
+            self.previous_handouts = newly_assigned.clone();
+        }
 
+        let delay_ms = if self.delay == 0 && !unconfirmed.is_empty() {
+            UNCONFIRMED_FOLLOW_UP_MS.min(self.max_delay_ms)
+        } else {
+            self.delay
+        };
         ClusterAssignment {
             newly_assigned,
             revoked: to_revoke,
             all_assigned,
+            delay_ms,
         }
     }
 
@@ -273,6 +329,46 @@ impl IncrementalCooperativeAssignor {
         }
         previous.add_all(lost);
         previous
+    }
+
+    /// The lost work the last rebalance handed to each member that reports exactly what it
+    /// reported then: its metadata may predate that assignment, so the work may be running.
+    /// Delays disabled, lost work is dealt out at once as in Java.
+    fn unconfirmed_handouts(
+        &self,
+        members: &BTreeMap<String, ConnectorsAndTasks>,
+        lost: &ConnectorsAndTasks,
+    ) -> BTreeMap<String, ConnectorsAndTasks> {
+        if self.max_delay_ms == 0 {
+            return BTreeMap::new();
+        }
+        let mut unconfirmed = BTreeMap::new();
+        for (id, report) in members {
+            if self.previous_reports.get(id) != Some(report) {
+                continue;
+            }
+            let Some(handed) = self.previous_handouts.get(id) else {
+                continue;
+            };
+            let work = ConnectorsAndTasks {
+                connectors: handed
+                    .connectors
+                    .iter()
+                    .filter(|c| lost.connectors.contains(*c))
+                    .cloned()
+                    .collect(),
+                tasks: handed
+                    .tasks
+                    .iter()
+                    .filter(|t| lost.tasks.contains(*t))
+                    .cloned()
+                    .collect(),
+            };
+            if !work.is_empty() {
+                unconfirmed.insert(id.clone(), work);
+            }
+        }
+        unconfirmed
     }
 
     fn handle_lost_assignments(

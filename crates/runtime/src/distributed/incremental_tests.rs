@@ -66,6 +66,21 @@ impl Group {
         result
     }
 
+    /// The leader rejoins and assigns the current generation again, as tansu lets it when its
+    /// metadata did not change; the coordinator keeps the assignments it has.
+    fn repeat_rebalance(&mut self) -> GroupAssignment {
+        let request = AssignmentRequest {
+            leader_id: LEADER,
+            protocol: ConnectProtocolCompatibility::Sessioned,
+            members: &self.members,
+            snapshot: &self.snapshot,
+            last_completed_generation: self.generation,
+            current_generation: self.generation,
+            now_ms: self.now,
+        };
+        self.assignor.assign(&request).unwrap()
+    }
+
     fn running(&self, id: &str) -> (Vec<String>, Vec<String>) {
         let a = self.members[id].assignment.clone().unwrap();
         let mut connectors = a.connectors.clone();
@@ -247,6 +262,114 @@ fn duplicates_are_revoked_from_everyone_then_assigned_once() {
         .values()
         .filter(|m| m.assignment.as_ref().unwrap().tasks.contains(&stray));
     assert_eq!(owners.count(), 1);
+}
+
+/// The coordinator may give the leader a member's metadata from before that member applied its
+/// last assignment (tansu answers the leader with what each member sent last). The work that
+/// member was handed is then missing from the metadata, but it runs: dealing it out again at
+/// once, as Java does when nobody left, would run it twice, and the copy stopped later leaves
+/// its UNASSIGNED status over the survivor's RUNNING while every rebalance assigns nothing.
+#[test]
+fn work_handed_to_a_member_with_stale_metadata_is_not_dealt_out_twice() {
+    let mut g = Group::new(2_000, &["w1", "w2"], &[("a", 1)]);
+    g.rebalance();
+    assert_eq!(g.running("w1"), (strings(&["a"]), strings(&["a-0"])));
+    let stale = g.members["w2"].clone();
+
+    // `b` is created and handed to w2, which starts it.
+    g.snapshot.task_counts.insert("b".into(), 1);
+    let handed = g.rebalance();
+    assert_eq!(handed.assignments["w2"].connectors, strings(&["b"]));
+    assert_eq!(
+        handed.assignments["w2"].tasks,
+        [ConnectorTaskId::new("b", 0)]
+    );
+    let real = g.members["w2"].clone();
+
+    // `a` is deleted, leaving w1 idle, and the leader rebalances while the coordinator still
+    // holds w2's metadata from before it got `b`.
+    g.snapshot.task_counts.remove("a");
+    g.members.insert("w2".into(), stale);
+    let held = g.rebalance();
+    for (member, a) in &held.assignments {
+        assert!(
+            a.connectors.is_empty() && a.tasks.is_empty(),
+            "{member}: {a:?}"
+        );
+        assert_eq!(a.delay_ms, UNCONFIRMED_FOLLOW_UP_MS, "{member}");
+    }
+    assert_eq!(held.assignments["w1"].revoked_connectors, strings(&["a"]));
+    assert_eq!(
+        held.owned["w2"].tasks,
+        [ConnectorTaskId::new("b", 0)].into()
+    );
+
+    // w2 rejoins with what it runs: `b` has one owner, and nothing is pending any more.
+    g.members.insert("w2".into(), real);
+    let settled = g.rebalance();
+    for (member, a) in &settled.assignments {
+        assert!(
+            a.connectors.is_empty() && a.tasks.is_empty(),
+            "{member}: {a:?}"
+        );
+        assert!(a.revoked_connectors.is_empty() && a.revoked_tasks.is_empty());
+        assert_eq!(a.delay_ms, 0, "{member}");
+    }
+    assert_eq!(g.running("w1"), (strings(&[]), strings(&[])));
+    assert_eq!(g.running("w2"), (strings(&["b"]), strings(&["b-0"])));
+}
+
+/// Work handed to a member that really did not get it (its metadata stays the same, as after a
+/// failed SyncGroup) is dealt out in the rebalance after the one that left it there, without
+/// waiting for the scheduled delay.
+#[test]
+fn work_a_member_never_confirms_is_dealt_out_one_rebalance_later() {
+    let mut g = Group::new(300_000, &["w1", "w2"], &[("a", 1)]);
+    g.rebalance();
+    let stale = g.members["w2"].clone();
+    g.snapshot.task_counts.insert("b".into(), 1);
+    g.rebalance();
+    g.members.insert("w2".into(), stale.clone());
+    let held = g.rebalance();
+    assert!(held.assignments.values().all(|a| a.tasks.is_empty()));
+    assert!(
+        held.assignments
+            .values()
+            .all(|a| a.delay_ms == UNCONFIRMED_FOLLOW_UP_MS)
+    );
+
+    g.members.insert("w2".into(), stale);
+    let dealt = g.rebalance();
+    assert!(dealt.assignments.values().all(|a| a.delay_ms == 0));
+    let given: Vec<&ConnectorTaskId> = dealt.assignments.values().flat_map(|a| &a.tasks).collect();
+    assert_eq!(given, [&ConnectorTaskId::new("b", 0)]);
+}
+
+/// When the delay expires in a generation assigned again (tansu starts none for a rejoin with
+/// unchanged metadata), what the leader hands out is dropped: the next generation deals the
+/// departed member's work out at once.
+#[test]
+fn departed_work_dealt_out_in_a_repeated_generation_is_dealt_out_in_the_next() {
+    let mut g = Group::new(2_000, &["w1", "w2"], &[("c1", 2)]);
+    g.rebalance();
+    let w2_tasks = g.running("w2").1;
+    g.leave("w2");
+    let held = g.rebalance();
+    assert_eq!(held.assignments["w1"].delay_ms, 2_000);
+
+    g.now += 2_000;
+    let dropped = g.repeat_rebalance();
+    assert_eq!(dropped.assignments["w1"].tasks.len(), w2_tasks.len());
+
+    let dealt = g.rebalance();
+    assert_eq!(dealt.assignments["w1"].delay_ms, 0);
+    let mut tasks: Vec<String> = dealt.assignments["w1"]
+        .tasks
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    tasks.sort();
+    assert_eq!(tasks, w2_tasks);
 }
 
 #[test]
