@@ -30,8 +30,8 @@ sys.dont_write_bytecode = True  # keep the checkout free of __pycache__ folders
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "bench", "py"))
 from common import (BENCH, BYTE_ARRAY, FERRY, NETNS, ROOT, Broker, Sample,  # noqa: E402
-                    Unavailable, ferry_has, free_port, log, preload, proc_usage, stop, timed,
-                    wait_port, write_props)
+                    Unavailable, attempt, ferry_has, free_port, log, preload, proc_usage, stop,
+                    timed, wait_port, write_props)
 from workers import bench_worker, failover_table, worker_table  # noqa: E402
 
 MARK_BEGIN = "<!-- bench:begin -->"
@@ -215,15 +215,7 @@ class Result:
 
     def measure(self, runner):
         """Adds one sample from `runner()`, unless an earlier run already failed."""
-        if self.error or self.unavailable:
-            return
-        try:
-            self.samples.append(runner())
-        except Unavailable as e:
-            self.unavailable = str(e)
-        except Exception as e:  # noqa: BLE001 — a failed program is a figure to report
-            self.error = " ".join(str(e).split())[:400]
-            log(f"{self.name} / {self.program} failed: {self.error}")
+        attempt(self, runner, self.samples.append, f"{self.name} / {self.program}")
 
 
 # --- scenario (a): client throughput ----------------------------------------------------------

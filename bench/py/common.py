@@ -93,6 +93,20 @@ class Unavailable(Exception):
     """The program under test cannot run this scenario yet (not a measurement failure)."""
 
 
+def attempt(result, runner, keep, label):
+    """Runs one measurement of `result` with `runner()` and hands what it returns to `keep`,
+    unless an earlier run already failed; a failure becomes the result's figure instead."""
+    if result.error or result.unavailable:
+        return
+    try:
+        keep(runner())
+    except Unavailable as e:
+        result.unavailable = str(e)
+    except Exception as e:  # noqa: BLE001 — a failed run is a figure to report
+        result.error = " ".join(str(e).split())[:400]
+        log(f"{label} failed: {result.error}")
+
+
 def timed(argv, wall=False):
     """Runs a benchmark program; returns its report with its CPU time and peak RSS. With
     `wall`, the time is the process's whole life (start-up included) rather than its own

@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from common import (BENCH, BYTE_ARRAY, FERRY, Broker, Unavailable, ferry_has, free_port, log,
+from common import (BENCH, BYTE_ARRAY, FERRY, Broker, attempt, ferry_has, free_port, log,
                     preload, proc_usage, stop, wait_rest, write_props)
 
 MIRROR = "org.apache.kafka.connect.mirror."
@@ -76,15 +76,7 @@ class Figures:
         return statistics.median(values) if values else None
 
     def measure(self, runner):
-        if self.error or self.unavailable:
-            return
-        try:
-            self.samples.extend(runner())
-        except Unavailable as e:
-            self.unavailable = str(e)
-        except Exception as e:  # noqa: BLE001 — a failed run is a figure to report
-            self.error = " ".join(str(e).split())[:400]
-            log(f"{self.program} failed: {self.error}")
+        attempt(self, runner, self.samples.extend, self.program)
 
 
 def standalone_props(tmp, bootstrap, rest_port, **extra):
