@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use cluster::{Reply, send, verifiable};
@@ -233,6 +234,7 @@ async fn converge<T>(
 ) -> T {
     let started = tokio::time::Instant::now();
     let mut round = 0;
+    let mut name = 0;
     let mut pending: Vec<&str> = Vec::new();
     let missing = Mutex::new(String::new());
     wait_for(
@@ -244,11 +246,14 @@ async fn converge<T>(
             }
             if pending.is_empty() && started.elapsed() >= NUDGE_EVERY * (round + 1) {
                 round += 1;
+                // Named from a count kept across calls: the test converges more than once, and
+                // a name used before changes nothing.
+                name = NUDGE_NAMES.fetch_add(1, Ordering::Relaxed);
                 pending = FLOWS.to_vec();
             }
             let mut refused = Vec::new();
             for flow in pending.drain(..) {
-                if !nudge(via, flow, round).await {
+                if !nudge(via, flow, name).await {
                     refused.push(flow);
                 }
             }
@@ -260,11 +265,14 @@ async fn converge<T>(
     .await
 }
 
-/// Creates the STOPPED connector `nudge-ROUND` in `flow`; whether it exists now (a retry after
-/// an answer that was lost finds it).
-async fn nudge(node: &Node, flow: &str, round: u32) -> bool {
+/// How many nudges [`converge`] has started in this test binary.
+static NUDGE_NAMES: AtomicU32 = AtomicU32::new(0);
+
+/// Creates the STOPPED connector `nudge-N` in `flow`; whether it exists now (a retry after an
+/// answer that was lost finds it).
+async fn nudge(node: &Node, flow: &str, n: u32) -> bool {
     let body = json!({
-        "name": format!("nudge-{round}"),
+        "name": format!("nudge-{n}"),
         "config": verifiable("nudge-data", 1, 1),
         "initial_state": "STOPPED",
     });
