@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 sys.dont_write_bytecode = True  # keep the checkout free of __pycache__ folders
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "bench", "py"))
-from common import (BENCH, BYTE_ARRAY, FERRY, NETNS, ROOT, Broker, Sample,  # noqa: E402
-                    Unavailable, attempt, ferry_has, free_port, log, preload, proc_usage, stop,
-                    timed, wait_port, write_props)
+from common import (BENCH, FERRY, NETNS, ROOT, Broker, Sample, Unavailable,  # noqa: E402
+                    attempt, ferry_has, flow_props, free_port, log, preload, proc_usage,
+                    standalone_props, stop, timed, wait_port, write_props)
 from workers import bench_worker, failover_table, worker_table  # noqa: E402
 
 MARK_BEGIN = "<!-- bench:begin -->"
@@ -283,29 +283,13 @@ def mirror_sample(source, target, records, size, partitions, opts):
     if not ferry_has("standalone"):
         raise Unavailable("`ferry standalone` not built yet")
     with tempfile.TemporaryDirectory(prefix="ferry-bench-mm2-") as tmp:
-        rest = free_port()
-        worker, connector = os.path.join(tmp, "worker.properties"), os.path.join(
-            tmp, "mirror-source.properties")
-        write_props(worker, {
-            "bootstrap.servers": target.bootstrap,
-            "key.converter": BYTE_ARRAY,
-            "value.converter": BYTE_ARRAY,
-            "offset.storage.file.filename": os.path.join(tmp, "offsets"),
-            "listeners": f"http://127.0.0.1:{rest}",
-        })
+        worker = standalone_props(tmp, target.bootstrap, free_port())
+        connector = os.path.join(tmp, "mirror-source.properties")
         connector_props = {
             "name": "bench-mirror",
             "connector.class": MIRROR_SOURCE,
             "tasks.max": "1",
-            "source.cluster.alias": "src",
-            "target.cluster.alias": "dst",
-            "source.cluster.bootstrap.servers": source.bootstrap,
-            "target.cluster.bootstrap.servers": target.bootstrap,
-            "topics": "bench",
-            "key.converter": BYTE_ARRAY,
-            "value.converter": BYTE_ARRAY,
-            "replication.factor": "1",
-            "offset-syncs.topic.replication.factor": "1",
+            **flow_props(source, target),
             "sync.topic.acls.enabled": "false",
         }
         if opts.fetch_wait_ms is not None:

@@ -153,6 +153,37 @@ def write_props(path, props):
         f.writelines(f"{k}={v}\n" for k, v in props.items())
 
 
+def standalone_props(tmp, bootstrap, rest_port, **extra):
+    """Writes `worker.properties` in `tmp` for `ferry standalone` (byte-array converters, an
+    offsets file in `tmp`, REST on `rest_port`) and returns its path."""
+    path = os.path.join(tmp, "worker.properties")
+    write_props(path, {
+        "bootstrap.servers": bootstrap,
+        "key.converter": BYTE_ARRAY,
+        "value.converter": BYTE_ARRAY,
+        "offset.storage.file.filename": os.path.join(tmp, "offsets"),
+        "listeners": f"http://127.0.0.1:{rest_port}",
+        **extra,
+    })
+    return path
+
+
+def flow_props(source, target):
+    """What every MirrorMaker 2 connector of the benchmarks' flow src -> dst (topic `bench`)
+    is configured with: aliases, clusters, byte-array converters, replication factor 1."""
+    return {
+        "source.cluster.alias": "src",
+        "target.cluster.alias": "dst",
+        "source.cluster.bootstrap.servers": source.bootstrap,
+        "target.cluster.bootstrap.servers": target.bootstrap,
+        "topics": "bench",
+        "key.converter": BYTE_ARRAY,
+        "value.converter": BYTE_ARRAY,
+        "replication.factor": "1",
+        "offset-syncs.topic.replication.factor": "1",
+    }
+
+
 def ferry_has(subcommand):
     if not os.path.exists(FERRY):
         return False

@@ -21,8 +21,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from common import (BENCH, BYTE_ARRAY, FERRY, Broker, attempt, ferry_has, free_port, log,
-                    preload, proc_usage, stop, wait_rest, write_props)
+from common import (BENCH, FERRY, Broker, attempt, ferry_has, flow_props, free_port, log,
+                    preload, proc_usage, standalone_props, stop, wait_rest, write_props)
 
 MIRROR = "org.apache.kafka.connect.mirror."
 STRING = "org.apache.kafka.connect.storage.StringConverter"
@@ -79,19 +79,6 @@ class Figures:
         attempt(self, runner, self.samples.extend, self.program)
 
 
-def standalone_props(tmp, bootstrap, rest_port, **extra):
-    path = os.path.join(tmp, "worker.properties")
-    write_props(path, {
-        "bootstrap.servers": bootstrap,
-        "key.converter": BYTE_ARRAY,
-        "value.converter": BYTE_ARRAY,
-        "offset.storage.file.filename": os.path.join(tmp, "offsets"),
-        "listeners": f"http://127.0.0.1:{rest_port}",
-        **extra,
-    })
-    return path
-
-
 def idle_standalone(opts):
     broker = Broker("worker")
     try:
@@ -124,15 +111,7 @@ def idle_standalone(opts):
 def mm2_configs(source, target):
     """The three connectors as scripts/demo deploys them (flow src -> dst, topic `bench`)."""
     common = {
-        "source.cluster.alias": "src",
-        "target.cluster.alias": "dst",
-        "source.cluster.bootstrap.servers": source.bootstrap,
-        "target.cluster.bootstrap.servers": target.bootstrap,
-        "topics": "bench",
-        "key.converter": BYTE_ARRAY,
-        "value.converter": BYTE_ARRAY,
-        "replication.factor": "1",
-        "offset-syncs.topic.replication.factor": "1",
+        **flow_props(source, target),
         "checkpoints.topic.replication.factor": "1",
         "heartbeats.topic.replication.factor": "1",
     }
