@@ -253,6 +253,15 @@ async fn a_deleted_source_topic_and_an_unreachable_source_cluster_fail_nothing()
         || logs(&workers),
     )
     .await;
+    // Java's clients warn when a broker cannot be reached; so do the workers' source clients.
+    assert!(
+        workers.iter().any(|w| w
+            .output()
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("could not be established"))),
+        "no worker warned about the unreachable source cluster\n{}",
+        logs(&workers)
+    );
     proxy.reject(false);
 
     produce_sequences(&source, "orders", PARTITIONS, 1000, 500, 500, 0).await;

@@ -88,6 +88,11 @@ impl Worker {
         format!("--- {} ---\n{}", self.name, self.child.log_tail(60))
     }
 
+    /// Everything the worker has logged so far.
+    pub fn output(&self) -> String {
+        self.child.log_tail(usize::MAX)
+    }
+
     /// A request to this worker's REST API.
     pub async fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Option<Reply> {
         send(self.port, method, path, body).await
@@ -132,7 +137,7 @@ fn spawn(dir: &Path, name: &str, file: &Path, start: usize) -> ChildGuard {
 /// The generation of the last round `worker` synced, if its log shows no membership step after
 /// that sync (no rejoin requested, no JoinGroup sent or answered).
 fn synced_generation(worker: &Worker) -> Option<u64> {
-    let log = worker.child.log_tail(usize::MAX);
+    let log = worker.output();
     let last = log.lines().rev().find(|line| {
         [
             "synced group",

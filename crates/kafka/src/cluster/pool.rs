@@ -39,7 +39,14 @@ struct Slot {
     /// Failed connection attempts alone, which lengthen the setup timeout.
     failed_connects: u32,
     not_before: Option<Instant>,
+    /// When the current run of failed attempts was last reported at WARN.
+    warned_at: Option<Instant>,
 }
+
+/// How often a broker that stays unreachable is reported again at WARN. Java's client warns at
+/// every attempt (about once a second at the default backoff); once per interval says the same
+/// without flooding a worker's log with one line per client per second.
+const UNREACHABLE_WARN_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Pool {
     pub(crate) fn new(
@@ -98,6 +105,12 @@ impl Pool {
         };
         match Connection::connect(self.connector.as_ref(), host, port, config).await {
             Ok(connection) => {
+                if slot.warned_at.take().is_some() {
+                    tracing::info!(
+                        client_id = %self.config.client_id,
+                        "connection to {host}:{port} established again"
+                    );
+                }
                 slot.failures = 0;
                 slot.failed_connects = 0;
                 slot.not_before = None;
@@ -105,7 +118,22 @@ impl Pool {
                 Ok(connection)
             }
             Err(error) => {
-                tracing::debug!(%host, port, %error, failures = slot.failures, "connect failed");
+                let now = Instant::now();
+                if slot
+                    .warned_at
+                    .is_none_or(|at| now.duration_since(at) >= UNREACHABLE_WARN_INTERVAL)
+                {
+                    slot.warned_at = Some(now);
+                    tracing::warn!(
+                        client_id = %self.config.client_id,
+                        %error,
+                        attempts = slot.failed_connects + 1,
+                        "connection to {host}:{port} could not be established; the broker may \
+                         not be available, retrying with backoff"
+                    );
+                } else {
+                    tracing::debug!(%host, port, %error, failures = slot.failures, "connect failed");
+                }
                 slot.not_before = Some(Instant::now() + self.backoff.backoff(slot.failures));
                 slot.failures += 1;
                 slot.failed_connects += 1;
