@@ -19,6 +19,9 @@ const BATCH_HEADER: usize = 61;
 const LOG_OVERHEAD: usize = 12;
 /// Where the CRC-covered part of a batch starts (the attributes).
 const CRC_START: usize = 21;
+/// The smallest encoded record: a one-byte length and six one-byte fields (attributes,
+/// timestamp and offset deltas, key and value lengths, header count).
+const MIN_RECORD: usize = 7;
 
 /// An aborted transaction as listed by the fetch response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +90,9 @@ pub(crate) fn decode(
             header: &header,
         };
         let mut cursor = Cursor::new(&records);
+        // The count comes off the wire: reserve no more than the bytes can hold.
+        let count = usize::try_from(header.record_count).unwrap_or(0);
+        out.records.reserve(count.min(records.len() / MIN_RECORD));
         for _ in 0..header.record_count {
             let record = context.record(&mut cursor)?;
             if record.offset >= fetch_offset {
