@@ -216,6 +216,54 @@ async fn unknown_correlation_id_and_oversized_frames_are_protocol_errors() {
 }
 
 #[tokio::test]
+async fn a_frame_larger_than_the_read_buffer_arrives_whole_and_a_cut_one_is_truncated() {
+    // A Metadata answer padded with a tagged field far larger than the connection's read
+    // buffer, written in small pieces: the frame is assembled across many reads.
+    let conn = connect_to(|mut server| async move {
+        let (_, version, id) = read_request(&mut server).await;
+        let mut body = Vec::new();
+        ResponseHeader::default()
+            .with_correlation_id(id)
+            .encode(&mut body, 1)
+            .unwrap();
+        let mut response = kafka_protocol::messages::MetadataResponse::default();
+        response
+            .unknown_tagged_fields
+            .insert(7, Bytes::from(vec![0xab; 5 * IO_BUFFER]));
+        response.encode(&mut body, version).unwrap();
+        let mut frame = Vec::new();
+        frame.put_i32(i32::try_from(body.len()).unwrap());
+        frame.extend_from_slice(&body);
+        for piece in frame.chunks(10_000) {
+            server.write_all(piece).await.unwrap();
+        }
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let response = conn
+        .send_version(&MetadataRequest::default().with_topics(None), 12)
+        .await
+        .unwrap();
+    assert_eq!(response.unknown_tagged_fields[&7].len(), 5 * IO_BUFFER);
+
+    let conn = connect_to(|mut server| async move {
+        read_request(&mut server).await;
+        server.write_i32(1000).await.unwrap();
+        server.write_all(&[0; 400]).await.unwrap();
+        drop(server);
+    })
+    .await;
+    let err = conn
+        .send(&MetadataRequest::default().with_topics(None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains("truncated response")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn closed_by_broker_is_disconnected() {
     let conn = connect_to(|mut server| async move {
         read_request(&mut server).await;
