@@ -2,7 +2,7 @@
 //! sequence numbers, and which batches are in flight. Everything here runs under one lock
 //! and never waits; the sender and `send` do the waiting.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,6 +15,7 @@ use super::batch::{BatchBuilder, Stamp, restamp};
 use super::config::{Compression, CompressionLevels, ProducerConfig};
 use super::delivery::{BatchResult, DeliveryFuture};
 use super::partitioner::{Sticky, partition_for_key};
+use super::split;
 use crate::cluster::{ExponentialBackoff, Metadata, TopicMetadata};
 use crate::error::{Error, KafkaCode, Result};
 
@@ -23,8 +24,9 @@ use crate::error::{Error, KafkaCode, Result};
 pub(crate) struct State {
     pub(crate) topics: HashMap<StrBytes, TopicState>,
     next_batch_id: u64,
-    /// Ids of batches not completed yet, for `flush`.
-    pub(crate) incomplete: BTreeSet<u64>,
+    /// Ids of batches not completed yet, for `flush`, with how many batches hold each: the
+    /// pieces of a split batch keep its id, so that a flush waits for all of them.
+    pub(crate) incomplete: BTreeMap<u64, usize>,
     /// Batches with a smaller id are sent without lingering (a flush is waiting for them).
     pub(crate) flush_below: u64,
     pub(crate) closing: bool,
@@ -65,6 +67,21 @@ struct PartitionState {
     /// Sequence the broker expects next: everything before it was acknowledged.
     acked_sequence: i32,
     retry_at: Option<Instant>,
+}
+
+impl PartitionState {
+    /// Where a batch that was sent goes back into the queue: in sequence order among the
+    /// sequenced batches (ahead of those never sent), or at the front when not sequenced.
+    fn requeue_position(&self, sequence: Option<i32>) -> usize {
+        match sequence {
+            Some(s) => self
+                .queue
+                .iter()
+                .position(|b| b.sequence.is_none_or(|q| q > s))
+                .unwrap_or(self.queue.len()),
+            None => 0,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -132,6 +149,53 @@ impl Batch {
         };
         self.payload = Payload::Encoded(bytes.clone(), stamp);
         Ok(bytes)
+    }
+
+    /// The batch cut into smaller batches (see [`split::split`]) that take its place after
+    /// the broker refused it as too large; its records' futures are pointed at the pieces.
+    ///
+    /// The pieces keep its id, creation time and attempts, and share its `buffer.memory`
+    /// reservation in proportion to their sizes. When sequenced, they take its sequence and
+    /// the ones after, which the broker has not seen since it never accepted this batch: every
+    /// later batch keeps its sequence.
+    fn split(&self, batch_size: usize) -> Result<Vec<Batch>> {
+        let Payload::Encoded(bytes, _) = &self.payload else {
+            return Err(Error::InvalidRequest("splitting a batch never sent".into()));
+        };
+        let pieces = split::split(bytes, batch_size)?;
+        let total: usize = pieces.iter().map(|p| p.builder.size()).sum();
+        let mut unassigned = self.reserved;
+        let mut sequence = self.sequence;
+        let mut results = Vec::with_capacity(pieces.len());
+        let mut batches = Vec::with_capacity(pieces.len());
+        let last = pieces.len() - 1;
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let size = piece.builder.size();
+            let reserved = if i == last {
+                unassigned
+            } else {
+                let share = self.reserved as u128 * size as u128 / total.max(1) as u128;
+                usize::try_from(share).unwrap_or(usize::MAX).min(unassigned)
+            };
+            unassigned -= reserved;
+            let count = piece.builder.count();
+            let result = BatchResult::new(self.result.topic().clone(), self.result.partition());
+            results.push((piece.first_offset_delta, result.clone()));
+            batches.push(Batch {
+                id: self.id,
+                payload: Payload::Building(Some(piece.builder)),
+                result,
+                created: self.created,
+                reserved,
+                count,
+                size,
+                attempts: self.attempts,
+                sequence,
+            });
+            sequence = sequence.map(|s| increment_sequence(s, count));
+        }
+        self.result.split(results);
+        Ok(batches)
     }
 
     pub(crate) fn fail(self, error: Error) -> (u64, usize) {
@@ -262,7 +326,7 @@ impl State {
             None => {
                 let id = self.next_batch_id;
                 self.next_batch_id += 1;
-                self.incomplete.insert(id);
+                self.incomplete.insert(id, 1);
                 wake = true;
                 ps.open.insert(Open {
                     id,
@@ -528,7 +592,7 @@ impl State {
             .and_then(|t| t.partitions.get_mut(partition as usize))
         else {
             let (id, reserved) = batch.fail(Error::InvalidRequest("topic vanished".into()));
-            self.incomplete.remove(&id);
+            self.done(id);
             out.released += reserved;
             return;
         };
@@ -543,12 +607,37 @@ impl State {
                     ps.acked_sequence = increment_sequence(sequence, batch.count);
                 }
                 batch.result.complete(Ok(offsets));
-                self.incomplete.remove(&batch.id);
+                self.done(batch.id);
                 out.released += batch.reserved;
                 return;
             }
             Err(error) => error,
         };
+        // Java splits a refused batch of several records and sends the pieces as if never
+        // tried: no backoff, no attempt counted, no producer id reset. Splitting decompresses
+        // under the lock, which is fine for something this rare.
+        if error.kafka_code() == Some(KafkaCode::MessageTooLarge) && batch.count > 1 {
+            match batch.split(config.batch_size) {
+                Ok(pieces) => {
+                    tracing::warn!(
+                        %topic, partition, records = batch.count, pieces = pieces.len(),
+                        "batch too large for the broker (MESSAGE_TOO_LARGE), splitting it"
+                    );
+                    *self.incomplete.entry(batch.id).or_default() += pieces.len() - 1;
+                    // In front of the younger batches, as retries go, so that the pieces (and
+                    // any later batch retried after OUT_OF_ORDER_SEQUENCE_NUMBER, which the
+                    // refused batch's sequence causes) keep the record order.
+                    let at = ps.requeue_position(batch.sequence);
+                    for (i, piece) in pieces.into_iter().enumerate() {
+                        ps.queue.insert(at + i, piece);
+                    }
+                    return;
+                }
+                Err(split_error) => {
+                    tracing::warn!(%topic, partition, %split_error, "cannot split a batch");
+                }
+            }
+        }
         // Out of order behind an unanswered earlier batch: that one is being retried.
         let waits_for_earlier = error.kafka_code() == Some(KafkaCode::OutOfOrderSequenceNumber)
             && batch.sequence.is_some_and(|s| s != ps.acked_sequence);
@@ -563,14 +652,7 @@ impl State {
             if error.invalidates_metadata() {
                 self.metadata_wanted = true;
             }
-            let at = match batch.sequence {
-                Some(s) => ps
-                    .queue
-                    .iter()
-                    .position(|b| b.sequence.is_none_or(|q| q > s))
-                    .unwrap_or(ps.queue.len()),
-                None => 0,
-            };
+            let at = ps.requeue_position(batch.sequence);
             ps.queue.insert(at, batch);
             return;
         }
@@ -578,7 +660,7 @@ impl State {
             self.reset_producer = true;
         }
         let (id, reserved) = batch.fail(error);
-        self.incomplete.remove(&id);
+        self.done(id);
         out.released += reserved;
     }
 
@@ -591,8 +673,18 @@ impl State {
 
     fn finish(&mut self, batch: Batch, outcome: Result<(i64, i64)>, out: &mut Drained) {
         batch.result.complete(outcome);
-        self.incomplete.remove(&batch.id);
+        self.done(batch.id);
         out.released += batch.reserved;
+    }
+
+    /// One batch with this id completed.
+    fn done(&mut self, id: u64) {
+        if let Some(left) = self.incomplete.get_mut(&id) {
+            *left -= 1;
+            if *left == 0 {
+                self.incomplete.remove(&id);
+            }
+        }
     }
 }
 

@@ -76,19 +76,9 @@ impl BatchBuilder {
         value: Option<&[u8]>,
         headers: &[(StrBytes, Option<Bytes>)],
     ) -> i32 {
-        if self.count == 0 {
-            self.base_timestamp = timestamp;
-        }
-        self.max_timestamp = self.max_timestamp.max(timestamp);
-        let offset_delta = self.count;
-        let timestamp_delta = timestamp.wrapping_sub(self.base_timestamp);
-        let body = body_size(timestamp_delta, offset_delta, key, value, headers);
+        // Record attributes are unused by format v2: 0.
+        let offset_delta = self.begin_record(timestamp, 0, fields_size(key, value, headers));
         let buf = &mut self.buf;
-        buf.reserve(body + 5);
-        put_varint(buf, body as i64);
-        buf.put_u8(0); // record attributes: unused
-        put_varint(buf, timestamp_delta);
-        put_varint(buf, i64::from(offset_delta));
         put_bytes(buf, key);
         put_bytes(buf, value);
         put_varint(buf, headers.len() as i64);
@@ -96,6 +86,33 @@ impl BatchBuilder {
             put_bytes(buf, Some(name.as_bytes()));
             put_bytes(buf, value.as_deref());
         }
+        offset_delta
+    }
+
+    /// Appends a record read back from an encoded batch: `fields` (its key, value and
+    /// headers, as encoded) are copied as they are, only the length and the deltas, which are
+    /// relative to this batch, are written anew. Returns its offset delta within the batch.
+    pub(crate) fn append_encoded(&mut self, timestamp: i64, attributes: u8, fields: &[u8]) -> i32 {
+        let offset_delta = self.begin_record(timestamp, attributes, fields.len());
+        self.buf.put_slice(fields);
+        offset_delta
+    }
+
+    /// Writes a record's length, attributes and deltas, leaving room for `fields` more bytes.
+    fn begin_record(&mut self, timestamp: i64, attributes: u8, fields: usize) -> i32 {
+        if self.count == 0 {
+            self.base_timestamp = timestamp;
+        }
+        self.max_timestamp = self.max_timestamp.max(timestamp);
+        let offset_delta = self.count;
+        let timestamp_delta = timestamp.wrapping_sub(self.base_timestamp);
+        let body = 1 + varint_size(timestamp_delta) + varint_size(i64::from(offset_delta)) + fields;
+        let buf = &mut self.buf;
+        buf.reserve(body + 5);
+        put_varint(buf, body as i64);
+        buf.put_u8(attributes);
+        put_varint(buf, timestamp_delta);
+        put_varint(buf, i64::from(offset_delta));
         self.count += 1;
         offset_delta
     }
@@ -157,29 +174,18 @@ pub(crate) fn record_size_bound(
     value: Option<&[u8]>,
     headers: &[(StrBytes, Option<Bytes>)],
 ) -> usize {
-    // Varints of the length, timestamp delta and offset delta are at most 5 + 10 + 5 bytes.
-    let delta_bound = 10 + 5;
-    5 + body_size_with(delta_bound, key, value, headers)
+    // Varints of the length, timestamp delta and offset delta are at most 5 + 10 + 5 bytes,
+    // plus one byte of attributes.
+    5 + 1 + 10 + 5 + fields_size(key, value, headers)
 }
 
-fn body_size(
-    timestamp_delta: i64,
-    offset_delta: i32,
+/// Bytes of a record's key, value and headers, the part after its deltas.
+fn fields_size(
     key: Option<&[u8]>,
     value: Option<&[u8]>,
     headers: &[(StrBytes, Option<Bytes>)],
 ) -> usize {
-    let deltas = varint_size(timestamp_delta) + varint_size(i64::from(offset_delta));
-    body_size_with(deltas, key, value, headers)
-}
-
-fn body_size_with(
-    deltas: usize,
-    key: Option<&[u8]>,
-    value: Option<&[u8]>,
-    headers: &[(StrBytes, Option<Bytes>)],
-) -> usize {
-    let mut size = 1 + deltas + bytes_size(key) + bytes_size(value);
+    let mut size = bytes_size(key) + bytes_size(value);
     size += varint_size(headers.len() as i64);
     for (name, value) in headers {
         size += bytes_size(Some(name.as_bytes())) + bytes_size(value.as_deref());

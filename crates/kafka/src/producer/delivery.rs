@@ -1,5 +1,6 @@
 //! The outcome of a send: one shared result per batch, and a small future per record that
-//! reads its own offset from it (no allocation or task per record).
+//! reads its own offset from it (no allocation or task per record), following the batch into
+//! the smaller ones it is split into when the broker refuses it as too large.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use kafka_protocol::protocol::StrBytes;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Where a record was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +26,22 @@ pub struct RecordMetadata {
     pub timestamp: i64,
 }
 
+/// What became of a batch.
+#[derive(Debug)]
+enum Outcome {
+    /// `(base offset, log append time)` or the error.
+    Done(Result<(i64, i64)>),
+    /// The broker refused the batch as too large and its records went on in smaller batches:
+    /// each piece's result with the offset delta its first record had here, in order.
+    Split(Vec<(i32, Arc<BatchResult>)>),
+}
+
 /// Where a batch went and what happened to it, shared by the futures of its records.
 #[derive(Debug)]
 pub(crate) struct BatchResult {
     topic: StrBytes,
     partition: i32,
-    /// `(base offset, log append time)` or the error.
-    outcome: OnceLock<Result<(i64, i64)>>,
+    outcome: OnceLock<Outcome>,
     wakers: Mutex<Vec<Waker>>,
 }
 
@@ -55,6 +65,17 @@ impl BatchResult {
 
     /// Sets the outcome (the first one wins) and wakes every record's future.
     pub(crate) fn complete(&self, outcome: Result<(i64, i64)>) {
+        self.set(Outcome::Done(outcome));
+    }
+
+    /// Hands the records on to the batches this one was split into: `pieces` pairs each
+    /// piece's result with the offset delta its first record has in this batch, in order.
+    /// The records' futures follow, so that they resolve to their offsets in the pieces.
+    pub(crate) fn split(&self, pieces: Vec<(i32, Arc<BatchResult>)>) {
+        self.set(Outcome::Split(pieces));
+    }
+
+    fn set(&self, outcome: Outcome) {
         if self.outcome.set(outcome).is_ok() {
             let wakers = std::mem::take(&mut *self.wakers());
             for waker in wakers {
@@ -114,34 +135,57 @@ impl Future for DeliveryFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if let Some(outcome) = this.batch.outcome.get() {
-            return Poll::Ready(this.ready(outcome));
-        }
-        let mut wakers = this.batch.wakers();
-        // Checked again under the lock: `complete` sets the outcome before taking the wakers.
-        if let Some(outcome) = this.batch.outcome.get() {
-            drop(wakers);
-            return Poll::Ready(this.ready(outcome));
-        }
-        match this.slot {
-            Some(i) if i < wakers.len() => {
-                if !wakers[i].will_wake(cx.waker()) {
-                    wakers[i] = cx.waker().clone();
+        loop {
+            let outcome = match this.batch.outcome.get() {
+                Some(outcome) => outcome,
+                None => {
+                    let mut wakers = this.batch.wakers();
+                    // Checked again under the lock: `set` sets the outcome before taking the
+                    // wakers.
+                    if let Some(outcome) = this.batch.outcome.get() {
+                        drop(wakers);
+                        outcome
+                    } else {
+                        match this.slot {
+                            Some(i) if i < wakers.len() => {
+                                if !wakers[i].will_wake(cx.waker()) {
+                                    wakers[i] = cx.waker().clone();
+                                }
+                            }
+                            _ => {
+                                this.slot = Some(wakers.len());
+                                wakers.push(cx.waker().clone());
+                            }
+                        }
+                        return Poll::Pending;
+                    }
                 }
-            }
-            _ => {
-                this.slot = Some(wakers.len());
-                wakers.push(cx.waker().clone());
-            }
+            };
+            let piece = match outcome {
+                Outcome::Done(result) => return Poll::Ready(this.ready(result)),
+                Outcome::Split(pieces) => pieces
+                    .iter()
+                    .rev()
+                    .find(|(first, _)| *first <= this.offset_delta)
+                    .cloned(),
+            };
+            let Some((first, piece)) = piece else {
+                return Poll::Ready(Err(Error::Protocol(format!(
+                    "record {} missing from the split batch",
+                    this.offset_delta
+                ))));
+            };
+            // The record moved to `piece`: wait there, registered afresh.
+            this.batch = piece;
+            this.offset_delta -= first;
+            this.slot = None;
         }
-        Poll::Pending
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
 
     #[tokio::test]
     async fn records_read_their_offsets_from_the_batch() {
@@ -164,6 +208,47 @@ mod tests {
         assert_eq!(
             DeliveryFuture::new(appended, 2, 1).await.unwrap().timestamp,
             555
+        );
+    }
+
+    #[tokio::test]
+    async fn records_follow_their_batch_into_its_pieces() {
+        let batch = BatchResult::new(StrBytes::from_static_str("t"), 2);
+        let futures: Vec<_> = (0..5)
+            .map(|delta| DeliveryFuture::new(batch.clone(), delta, 100 + i64::from(delta)))
+            .collect();
+        let mut futures = futures.into_iter();
+        // One future already waits on the original batch when it is split.
+        let waiting = tokio::spawn(futures.next().unwrap());
+        tokio::task::yield_now().await;
+        let pieces: Vec<_> = (0..3)
+            .map(|_| BatchResult::new(StrBytes::from_static_str("t"), 2))
+            .collect();
+        batch.split(vec![
+            (0, pieces[0].clone()),
+            (2, pieces[1].clone()),
+            (4, pieces[2].clone()),
+        ]);
+        batch.complete(Ok((1, -1))); // ignored: the batch was split
+        let rest: Vec<_> = futures.map(tokio::spawn).collect();
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        pieces[2].complete(Ok((70, -1)));
+        pieces[1].complete(Err(Error::InvalidRequest("x".into())));
+        pieces[0].complete(Ok((50, -1)));
+        let first = waiting.await.unwrap().unwrap();
+        assert_eq!(
+            (first.partition, first.offset, first.timestamp),
+            (2, 50, 100)
+        );
+        let mut outcomes = Vec::new();
+        for future in rest {
+            outcomes.push(future.await.unwrap().map(|m| (m.offset, m.timestamp)).ok());
+        }
+        assert_eq!(
+            outcomes,
+            [Some((51, 101)), None, None, Some((70, 104))],
+            "records 2 and 3 share the failed piece"
         );
     }
 

@@ -29,6 +29,7 @@ mod config;
 mod delivery;
 pub mod partitioner;
 mod sender;
+mod split;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -301,7 +302,8 @@ impl Producer {
                 .shared
                 .state()
                 .incomplete
-                .first()
+                .keys()
+                .next()
                 .is_none_or(|id| *id >= target)
             {
                 return;

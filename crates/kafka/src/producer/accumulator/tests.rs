@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::cluster::PartitionMetadata;
+use crate::producer::config::CompressionLevels;
 
 fn metadata() -> Metadata {
     let topic = TopicMetadata {
@@ -69,14 +70,20 @@ fn drain(state: &mut State, meta: &Metadata) -> Vec<Sent> {
 }
 
 fn complete(state: &mut State, sent: Sent, outcome: Result<(i64, i64)>) {
+    complete_with(state, &config(), sent, outcome);
+}
+
+/// Books one batch's outcome; returns the bytes of `buffer.memory` released.
+fn complete_with(
+    state: &mut State,
+    config: &ProducerConfig,
+    sent: Sent,
+    outcome: Result<(i64, i64)>,
+) -> usize {
     let backoff = ExponentialBackoff::new(Duration::ZERO, Duration::ZERO);
-    state.complete(
-        &config(),
-        &backoff,
-        sent,
-        outcome,
-        &mut Completed::default(),
-    );
+    let mut completed = Completed::default();
+    state.complete(config, &backoff, sent, outcome, &mut completed);
+    completed.released
 }
 
 fn kafka(code: KafkaCode) -> Result<(i64, i64)> {
@@ -236,4 +243,246 @@ fn sequences_wrap_like_javas() {
     assert_eq!(increment_sequence(i32::MAX - 1, 1), i32::MAX);
     assert_eq!(increment_sequence(i32::MAX, 1), 0);
     assert_eq!(increment_sequence(i32::MAX - 1, 5), 3);
+}
+
+/// Batches of up to 1000 bytes, closed at the next drain.
+fn big_batches() -> ProducerConfig {
+    ProducerConfig {
+        batch_size: 1_000,
+        ..config()
+    }
+}
+
+/// Appends to partition 0 a record whose value is 100 bytes of `n`, reserving 10 bytes.
+fn append(state: &mut State, n: u8) -> DeliveryFuture {
+    let record = ProducerRecord::new("t", Bytes::from(vec![n; 100]))
+        .with_key(Bytes::from(vec![n]))
+        .with_partition(0);
+    state
+        .append(&big_batches(), &record, 1_000 + i64::from(n), 10)
+        .unwrap()
+        .0
+}
+
+/// Drains once with `big_batches()` and encodes what was taken, as the sender does.
+fn drain_encoded(
+    state: &mut State,
+    meta: &Metadata,
+    idempotent: bool,
+    compression: Compression,
+) -> Vec<Sent> {
+    let drained = state.drain(
+        &big_batches(),
+        meta,
+        Instant::now() + Duration::from_secs(1),
+        idempotent,
+    );
+    let mut sent: Vec<Sent> = drained.requests.into_iter().flat_map(|(_, b)| b).collect();
+    for s in &mut sent {
+        state.request_done(1);
+        s.batch
+            .wire(compression, &CompressionLevels::default(), s.stamp)
+            .unwrap();
+    }
+    sent
+}
+
+/// The values' first bytes of the records an encoded batch holds.
+fn values(sent: &mut Sent, compression: Compression) -> Vec<u8> {
+    let mut bytes = sent
+        .batch
+        .wire(compression, &CompressionLevels::default(), sent.stamp)
+        .unwrap();
+    let set = kafka_protocol::records::RecordBatchDecoder::decode(&mut bytes).unwrap();
+    set.records
+        .iter()
+        .map(|r| r.value.as_ref().unwrap()[0])
+        .collect()
+}
+
+fn one(mut sent: Vec<Sent>) -> Sent {
+    assert_eq!(sent.len(), 1, "one batch expected");
+    sent.pop().unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_batch_is_split_and_sent_again_before_later_ones() {
+    let meta = metadata();
+    let mut state = state(&meta);
+    let mut futures: Vec<_> = (0..6).map(|n| append(&mut state, n)).collect();
+    let refused = one(drain_encoded(&mut state, &meta, true, Compression::None));
+    let created = refused.batch.created;
+    futures.extend((6..8).map(|n| append(&mut state, n)));
+    let later = one(drain_encoded(&mut state, &meta, true, Compression::None));
+    assert_eq!(
+        (refused.stamp.base_sequence, later.stamp.base_sequence),
+        (0, 6)
+    );
+    let mut released = complete_with(
+        &mut state,
+        &big_batches(),
+        refused,
+        kafka(KafkaCode::MessageTooLarge),
+    );
+    assert_eq!(released, 0, "the pieces hold the memory");
+    assert_eq!(state.incomplete.get(&0), Some(&2), "a flush waits for both");
+    assert!(
+        drain_encoded(&mut state, &meta, true, Compression::None).is_empty(),
+        "the pieces wait for the batch in flight"
+    );
+    // The broker never took sequence 0, so the later batch is out of order: retried after.
+    released += complete_with(
+        &mut state,
+        &big_batches(),
+        later,
+        kafka(KafkaCode::OutOfOrderSequenceNumber),
+    );
+    let mut offset = 100;
+    for (sequence, expected) in [(0, vec![0, 1, 2]), (3, vec![3, 4, 5]), (6, vec![6, 7])] {
+        let mut sent = one(drain_encoded(&mut state, &meta, true, Compression::None));
+        assert!(drain_encoded(&mut state, &meta, true, Compression::None).is_empty());
+        assert_eq!(sent.stamp.base_sequence, sequence);
+        assert_eq!((sent.stamp.producer_id, sent.stamp.producer_epoch), (7, 0));
+        assert_eq!(
+            sent.batch.attempts,
+            u32::from(sequence == 6),
+            "a split is no retry"
+        );
+        // delivery.timeout.ms still counts from the refused batch's creation.
+        assert_eq!(sent.batch.created == created, sequence < 6);
+        let records = values(&mut sent, Compression::None);
+        assert_eq!(records, expected);
+        let next = offset + records.len() as i64;
+        released += complete_with(&mut state, &big_batches(), sent, Ok((offset, -1)));
+        offset = next;
+    }
+    assert_eq!(released, 80);
+    assert!(state.incomplete.is_empty() && !state.reset_producer);
+    let mut offsets = Vec::new();
+    for future in futures {
+        let metadata = future.await.unwrap();
+        assert_eq!(metadata.timestamp, 1_000 + (metadata.offset - 100));
+        offsets.push(metadata.offset);
+    }
+    assert_eq!(offsets, (100..108).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn pieces_are_split_again_until_single_records_fail() {
+    let meta = metadata();
+    let mut state = state(&meta);
+    let futures: Vec<_> = (0..3).map(|n| append(&mut state, n)).collect();
+    let sent = one(drain_encoded(&mut state, &meta, true, Compression::Zstd));
+    let mut released = complete_with(
+        &mut state,
+        &big_batches(),
+        sent,
+        kafka(KafkaCode::MessageTooLarge),
+    );
+    // Pieces of one record and two (the middle record's middle is at the half).
+    let mut sent = one(drain_encoded(&mut state, &meta, true, Compression::Zstd));
+    assert_eq!(values(&mut sent, Compression::Zstd), [0]);
+    released += complete_with(&mut state, &big_batches(), sent, Ok((50, -1)));
+    let mut sent = one(drain_encoded(&mut state, &meta, true, Compression::Zstd));
+    assert_eq!(values(&mut sent, Compression::Zstd), [1, 2]);
+    assert_eq!(sent.stamp.base_sequence, 1);
+    released += complete_with(
+        &mut state,
+        &big_batches(),
+        sent,
+        kafka(KafkaCode::MessageTooLarge),
+    );
+    let mut sent = one(drain_encoded(&mut state, &meta, true, Compression::Zstd));
+    assert_eq!(values(&mut sent, Compression::Zstd), [1]);
+    assert_eq!(sent.stamp.base_sequence, 1);
+    released += complete_with(
+        &mut state,
+        &big_batches(),
+        sent,
+        kafka(KafkaCode::MessageTooLarge),
+    );
+    // A sequence is lost for good: the last record goes under a new producer id.
+    assert!(drain_encoded(&mut state, &meta, true, Compression::Zstd).is_empty());
+    state.producer = Some((8, 0));
+    let mut sent = one(drain_encoded(&mut state, &meta, true, Compression::Zstd));
+    assert_eq!(values(&mut sent, Compression::Zstd), [2]);
+    assert_eq!((sent.stamp.producer_id, sent.stamp.base_sequence), (8, 0));
+    released += complete_with(&mut state, &big_batches(), sent, Ok((51, -1)));
+    assert_eq!(released, 30);
+    let mut futures = futures.into_iter();
+    assert_eq!(futures.next().unwrap().await.unwrap().offset, 50);
+    let refused = futures.next().unwrap().await.unwrap_err();
+    assert_eq!(refused.kafka_code(), Some(KafkaCode::MessageTooLarge));
+    assert_eq!(futures.next().unwrap().await.unwrap().offset, 51);
+    assert!(state.incomplete.is_empty());
+}
+
+#[tokio::test]
+async fn a_single_record_batch_still_fails_with_message_too_large() {
+    let meta = metadata();
+    let mut state = state(&meta);
+    let future = append(&mut state, 1);
+    let sent = one(drain_encoded(&mut state, &meta, true, Compression::Gzip));
+    let released = complete_with(
+        &mut state,
+        &big_batches(),
+        sent,
+        kafka(KafkaCode::MessageTooLarge),
+    );
+    assert_eq!(released, 10);
+    let error = future.await.unwrap_err();
+    assert_eq!(error.kafka_code(), Some(KafkaCode::MessageTooLarge));
+    // As before splitting existed: the sequence is lost, so the producer id is renewed.
+    let drained = state.drain(
+        &big_batches(),
+        &meta,
+        Instant::now() + Duration::from_secs(1),
+        true,
+    );
+    assert!(drained.requests.is_empty() && drained.need_producer_id);
+}
+
+#[tokio::test]
+async fn compressed_batches_split_without_sequences_go_back_in_front() {
+    let meta = metadata();
+    let mut state = state(&meta);
+    state.producer = None;
+    let mut futures: Vec<_> = (0..4).map(|n| append(&mut state, n)).collect();
+    let refused = one(drain_encoded(&mut state, &meta, false, Compression::Gzip));
+    assert_eq!(refused.stamp, Stamp::NONE);
+    // A younger batch, queued and not sent yet.
+    futures.extend((4..6).map(|n| append(&mut state, n)));
+    state.close_and_expire(
+        &big_batches(),
+        Instant::now() + Duration::from_secs(1),
+        &mut Drained::default(),
+    );
+    let mut released = complete_with(
+        &mut state,
+        &big_batches(),
+        refused,
+        kafka(KafkaCode::MessageTooLarge),
+    );
+    let mut offset = 0;
+    for expected in [vec![0, 1], vec![2, 3], vec![4, 5]] {
+        let mut sent = one(drain_encoded(&mut state, &meta, false, Compression::Gzip));
+        assert_eq!(sent.stamp, Stamp::NONE);
+        assert_eq!(values(&mut sent, Compression::Gzip), expected);
+        let bytes = sent
+            .batch
+            .wire(Compression::Gzip, &CompressionLevels::default(), sent.stamp)
+            .unwrap();
+        assert_eq!(
+            i16::from_be_bytes([bytes[21], bytes[22]]) & 7,
+            Compression::Gzip.attribute()
+        );
+        released += complete_with(&mut state, &big_batches(), sent, Ok((offset, 7)));
+        offset += 2;
+    }
+    assert_eq!(released, 60);
+    assert!(state.incomplete.is_empty());
+    for (n, future) in (0..).zip(futures) {
+        let metadata = future.await.unwrap();
+        assert_eq!((metadata.offset, metadata.timestamp), (n, 7));
+    }
 }
