@@ -11,13 +11,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use cluster::{Reply, send, verifiable};
 use common::{python, rest_port, wait_for, write};
-use ferry_testkit::{ChildGuard, Cluster};
-use serde_json::{Value, json};
+use ferry_testkit::{ChildGuard, Cluster, Nudges};
+use serde_json::Value;
 
 const CONNECTORS: [&str; 3] = [
     "MirrorCheckpointConnector",
@@ -232,9 +231,8 @@ async fn converge<T>(
     what: &str,
     mut check: impl AsyncFnMut() -> Result<T, String>,
 ) -> T {
-    let started = tokio::time::Instant::now();
-    let mut round = 0;
-    let mut name = 0;
+    let mut nudges = Nudges::new(NUDGE_EVERY);
+    let mut name = String::new();
     let mut pending: Vec<&str> = Vec::new();
     let missing = Mutex::new(String::new());
     wait_for(
@@ -244,16 +242,15 @@ async fn converge<T>(
                 Ok(value) => return Some(value),
                 Err(why) => *missing.lock().unwrap() = why,
             }
-            if pending.is_empty() && started.elapsed() >= NUDGE_EVERY * (round + 1) {
-                round += 1;
-                // Named from a count kept across calls: the test converges more than once, and
-                // a name used before changes nothing.
-                name = NUDGE_NAMES.fetch_add(1, Ordering::Relaxed);
+            if pending.is_empty()
+                && let Some(next) = nudges.due()
+            {
+                name = next;
                 pending = FLOWS.to_vec();
             }
             let mut refused = Vec::new();
             for flow in pending.drain(..) {
-                if !nudge(via, flow, name).await {
+                if !nudge(via, flow, &name).await {
                     refused.push(flow);
                 }
             }
@@ -265,27 +262,14 @@ async fn converge<T>(
     .await
 }
 
-/// How many nudges [`converge`] has started in this test binary.
-static NUDGE_NAMES: AtomicU32 = AtomicU32::new(0);
-
-/// Creates the STOPPED connector `nudge-N` in `flow`; whether it exists now (a retry after an
+/// Creates the STOPPED connector `name` in `flow`; whether it exists now (a retry after an
 /// answer that was lost finds it).
-async fn nudge(node: &Node, flow: &str, n: u32) -> bool {
-    let body = json!({
-        "name": format!("nudge-{n}"),
-        "config": verifiable("nudge-data", 1, 1),
-        "initial_state": "STOPPED",
-    });
+async fn nudge(node: &Node, flow: &str, name: &str) -> bool {
+    let body = Nudges::body(name, verifiable("nudge-data", 1, 1));
     let reply = node
         .send("POST", &format!("{flow}/connectors"), Some(&body))
         .await;
-    reply.is_some_and(|r| {
-        r.status == 201
-            || (r.status == 409
-                && r.body["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains("already exists")))
-    })
+    reply.is_some_and(|r| Nudges::accepted(r.status, &r.body))
 }
 
 #[tokio::test(flavor = "multi_thread")]

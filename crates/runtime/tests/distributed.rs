@@ -438,31 +438,18 @@ async fn task_workers(api: &Api, connectors: &[&str], tasks: usize) -> BTreeSet<
     ids
 }
 
-/// How many nudges [`converge`] has made in this test binary.
-static NUDGE_NAMES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-/// Waits for `done`, nudging the group with a config change every 20 s: tansu starts no new
-/// generation for some rejoins real Kafka would rebalance on (identical metadata, members
-/// joining after the leader's SyncGroup). The nudge is a connector created STOPPED: it has no
-/// tasks, so task loads stay as they are.
+/// Waits for `done`, nudging the group with a STOPPED connector every 20 s (see
+/// [`ferry_testkit::Nudges`]).
 async fn converge(api: &Api, what: &str, done: impl Fn() -> bool) {
-    let nudges = std::sync::atomic::AtomicU32::new(0);
-    let started = tokio::time::Instant::now();
+    let nudges = std::sync::Mutex::new(ferry_testkit::Nudges::new(Duration::from_secs(20)));
     eventually(what, || async {
         if done() {
             return Some(());
         }
-        let due = started.elapsed().as_secs() / 20;
-        if due > u64::from(nudges.load(std::sync::atomic::Ordering::Relaxed)) {
-            nudges.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            // Named from a count kept across calls: a test converges several times.
-            let n = NUDGE_NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let body = json!({
-                "name": format!("nudge-{n}"),
-                "config": connector_config_to("nudge-data", 1),
-                "initial_state": "STOPPED",
-            })
-            .to_string();
+        let due = nudges.lock().unwrap().due();
+        if let Some(name) = due {
+            let body = ferry_testkit::Nudges::body(&name, connector_config_to("nudge-data", 1))
+                .to_string();
             let reply = write(api, axum::http::Method::POST, "/connectors", Some(&body)).await;
             assert_eq!(reply.status, 201, "{reply:?}");
         }

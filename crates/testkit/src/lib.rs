@@ -18,12 +18,14 @@
 //! ```
 
 mod broker;
+mod nudge;
 mod paths;
 mod process;
 mod proxy;
 mod python;
 
 pub use broker::Cluster;
+pub use nudge::Nudges;
 pub use paths::{repo_root, tansu_bin, venv_python};
 pub use process::{ChildGuard, free_port};
 pub use proxy::FaultProxy;

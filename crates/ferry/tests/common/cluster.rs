@@ -7,10 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ferry_testkit::{ChildGuard, free_port};
+use ferry_testkit::{ChildGuard, Nudges, free_port};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -191,41 +190,23 @@ pub async fn start_workers(dir: &std::path::Path, bootstrap: &str, n: usize) -> 
     workers
 }
 
-/// How many nudges [`converge`] has made in this test binary.
-static NUDGES: AtomicUsize = AtomicUsize::new(0);
-
-/// Waits until `check` holds, creating a STOPPED connector (no tasks, so no load) every 20 s:
-/// tansu starts no new generation for some rejoins real Kafka would rebalance on.
+/// Waits until `check` holds, creating a STOPPED connector every 20 s (see [`Nudges`]).
 pub async fn converge<T>(
     workers: &[Worker],
     what: &str,
     mut check: impl AsyncFnMut() -> Option<T>,
 ) -> T {
-    let started = tokio::time::Instant::now();
-    let mut nudges = 0;
+    let mut nudges = Nudges::new(Duration::from_secs(20));
     wait_for(
         what,
         async || {
             if let Some(value) = check().await {
                 return Some(value);
             }
-            if started.elapsed().as_secs() / 20 > nudges {
-                // Unique across calls: a test converges several times on one cluster.
-                let name = format!("nudge-{}", NUDGES.fetch_add(1, Ordering::Relaxed));
-                let body = json!({
-                    "name": name,
-                    "config": verifiable("nudge-data", 1, 1),
-                    "initial_state": "STOPPED",
-                });
-                nudges += 1;
+            if let Some(name) = nudges.due() {
+                let body = Nudges::body(&name, verifiable("nudge-data", 1, 1));
                 let reply = settled(&workers[0], "POST", "/connectors", Some(&body)).await;
-                // A retried POST whose first try was applied but not answered in time finds
-                // the nudge there already: it did its work all the same.
-                let exists = reply.status == 409
-                    && reply.body["message"]
-                        .as_str()
-                        .is_some_and(|m| m.ends_with("already exists"));
-                assert!(reply.status == 201 || exists, "{reply:?}");
+                assert!(Nudges::accepted(reply.status, &reply.body), "{reply:?}");
             }
             None
         },
