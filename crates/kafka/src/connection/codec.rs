@@ -20,7 +20,12 @@ pub(crate) fn encode_request<Req: Request>(
         .with_request_api_version(version)
         .with_correlation_id(correlation_id)
         .with_client_id(Some(client_id.clone()));
-    let mut buf = BytesMut::with_capacity(64);
+    // Sized up front: a Produce request carries its batches in the body, and growing the
+    // buffer from small would copy them again at every doubling.
+    let body = request
+        .compute_size(version)
+        .map_err(|e| Error::InvalidRequest(format!("api key {}: {e}", Req::KEY)))?;
+    let mut buf = BytesMut::with_capacity(64 + client_id.len() + body);
     buf.put_i32(0);
     header
         .encode(&mut buf, Req::header_version(version))
