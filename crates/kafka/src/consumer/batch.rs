@@ -35,8 +35,6 @@ pub(crate) struct Aborted {
 pub(crate) struct Decoded {
     /// Records at or after the fetch offset, in offset order.
     pub records: Vec<ConsumerRecord>,
-    /// The offset after the last complete batch, `None` when the data held no complete batch.
-    pub next_offset: Option<i64>,
 }
 
 /// How to decode.
@@ -47,7 +45,8 @@ pub(crate) struct DecodeOptions {
 }
 
 /// Decodes every complete batch of `data` (a trailing partial batch is normal: the broker cuts
-/// responses at the size limits). `aborted` is `Some` under `read_committed`.
+/// responses at the size limits); [`next_offset`] says where the next fetch starts. `aborted`
+/// is `Some` under `read_committed`.
 pub(crate) fn decode(
     topic: &Arc<str>,
     partition: i32,
@@ -62,7 +61,6 @@ pub(crate) fn decode(
     while let Some(batch) = next_batch(data, at)? {
         at += batch.len();
         let header = BatchHeader::parse(&batch)?;
-        out.next_offset = Some(header.last_offset() + 1);
         if header.last_offset() < fetch_offset {
             continue;
         }
@@ -101,6 +99,19 @@ pub(crate) fn decode(
         }
     }
     Ok(out)
+}
+
+/// The offset after the last complete batch of `data`, from the batch headers alone (no CRC
+/// check, no decompression): what [`decode`] will report as `next_offset`, known before the
+/// records are decoded so that the next fetch can be sent first.
+pub(crate) fn next_offset(data: &Bytes) -> Result<Option<i64>, Error> {
+    let mut next = None;
+    let mut at = 0;
+    while let Some(batch) = next_batch(data, at)? {
+        at += batch.len();
+        next = Some(BatchHeader::parse(&batch)?.last_offset() + 1);
+    }
+    Ok(next)
 }
 
 fn corrupt(message: String) -> Error {

@@ -1,11 +1,15 @@
 //! Fetching: which partitions to fetch from which broker, the Fetch request, and turning its
 //! answer into buffered data. One fetch per broker is in flight at a time; it is sent again as
 //! soon as the previous answer is buffered (not when it is polled), so the caller's processing
-//! overlaps the next round trip, up to `fetch_buffer_bytes` of unpolled data.
+//! overlaps the next round trip, up to `fetch_buffer_bytes` of unpolled data. The next fetch
+//! goes out as soon as the batch headers of an answer say where it ends, before its records
+//! are checked and decoded, which then overlaps that fetch's round trip too.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
+use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::PartitionData;
 use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse, TopicName};
@@ -31,6 +35,20 @@ pub(super) struct Planned {
     pub generation: u64,
     pub offset: i64,
     pub leader_epoch: i32,
+}
+
+/// Names the placeholders of answers being decoded, uniquely in the process.
+static DECODING: AtomicU64 = AtomicU64::new(0);
+
+/// One partition's records of a fetch answer, decoded after the next fetch has gone out.
+struct Deferred {
+    tp: TopicPartition,
+    /// The [`Chunk::Decoding`] placeholder holding its place.
+    id: u64,
+    records: Bytes,
+    fetch_offset: i64,
+    next_offset: i64,
+    aborted: Option<Vec<Aborted>>,
 }
 
 /// What one partition of a fetch answer means for the consumer.
@@ -159,9 +177,10 @@ async fn fetch(
     plan: Vec<Planned>,
 ) {
     let answer = send(&cluster, &config, broker, &plan).await;
+    let mut deferred = Vec::new();
     let (outcomes, wait) = match answer {
         Ok(response) => {
-            let outcomes = outcomes(&config, &plan, response);
+            let outcomes = outcomes(&plan, response, &config, &mut deferred);
             let retry = outcomes.iter().any(|(_, o, _)| matches!(o, Outcome::Retry));
             (
                 outcomes,
@@ -197,10 +216,12 @@ async fn fetch(
             state.fetching.remove(&broker);
             state.failures.remove(&broker);
         });
+        decode(&consumer, deferred);
         return;
     };
     if !outcomes.is_empty() {
         consumer.update(|state| apply(state, outcomes));
+        decode(&consumer, deferred);
     }
     drop(consumer);
     if refresh {
@@ -288,11 +309,44 @@ impl Marks {
     }
 }
 
-/// Decodes every planned partition's part of the answer (without the lock held).
+/// Checks and decodes the records of `deferred` (without the lock held) and puts them in
+/// their placeholders' places.
+fn decode(consumer: &Arc<Shared>, deferred: Vec<Deferred>) {
+    if deferred.is_empty() {
+        return;
+    }
+    let options = DecodeOptions {
+        check_crcs: consumer.config.check_crcs,
+    };
+    let decoded: Vec<_> = deferred
+        .into_iter()
+        .map(|d| {
+            let records = batch::decode(
+                &d.tp.topic,
+                d.tp.partition,
+                &d.records,
+                d.fetch_offset,
+                d.aborted.as_deref(),
+                options,
+            )
+            .map(|decoded| decoded.records.into());
+            (d.tp, d.id, d.next_offset, records)
+        })
+        .collect();
+    consumer.update(|state| {
+        for (tp, id, next_offset, records) in decoded {
+            state.decoded(&tp, id, next_offset, records);
+        }
+    });
+}
+
+/// What every planned partition's part of the answer means (without the lock held); the
+/// records to decode go to `deferred`.
 fn outcomes(
-    config: &ConsumerConfig,
     plan: &[Planned],
     response: FetchResponse,
+    config: &ConsumerConfig,
+    deferred: &mut Vec<Deferred>,
 ) -> Vec<(Planned, Outcome, Marks)> {
     let mut answers: HashMap<(StrBytes, i32), PartitionData> = HashMap::new();
     for topic in response.responses {
@@ -312,7 +366,8 @@ fn outcomes(
             match answers.remove(&key) {
                 Some(data) => {
                     let marks = Marks::of(&data);
-                    (planned.clone(), outcome(config, planned, data), marks)
+                    let outcome = outcome(config, planned, data, deferred);
+                    (planned.clone(), outcome, marks)
                 }
                 // Not answered: fetched again at the same offset next time.
                 None => (
@@ -328,10 +383,15 @@ fn outcomes(
         .collect()
 }
 
-fn outcome(config: &ConsumerConfig, planned: &Planned, data: PartitionData) -> Outcome {
+fn outcome(
+    config: &ConsumerConfig,
+    planned: &Planned,
+    data: PartitionData,
+    deferred: &mut Vec<Deferred>,
+) -> Outcome {
     let tp = &planned.tp;
     let code = match KafkaCode::try_from_code(data.error_code) {
-        None => return records_outcome(config, planned, data),
+        None => return records_outcome(config, planned, data, deferred),
         Some(code) => code,
     };
     match code {
@@ -356,7 +416,12 @@ fn outcome(config: &ConsumerConfig, planned: &Planned, data: PartitionData) -> O
     }
 }
 
-fn records_outcome(config: &ConsumerConfig, planned: &Planned, data: PartitionData) -> Outcome {
+fn records_outcome(
+    config: &ConsumerConfig,
+    planned: &Planned,
+    data: PartitionData,
+    deferred: &mut Vec<Deferred>,
+) -> Outcome {
     let records = data.records.unwrap_or_default();
     if records.is_empty() {
         return Outcome::Data {
@@ -364,6 +429,22 @@ fn records_outcome(config: &ConsumerConfig, planned: &Planned, data: PartitionDa
             next_offset: Some(planned.offset),
         };
     }
+    let tp = &planned.tp;
+    let next_offset = match batch::next_offset(&records) {
+        Ok(Some(next_offset)) => next_offset,
+        Ok(None) => {
+            return Outcome::Failed(Error::Kafka {
+                code: KafkaCode::RecordListTooLarge,
+                message: Some(format!(
+                    "the batch of {tp} at offset {} is larger than the {} bytes fetched; \
+                     raise max.partition.fetch.bytes / fetch.max.bytes",
+                    planned.offset,
+                    records.len()
+                )),
+            });
+        }
+        Err(error) => return Outcome::Failed(error),
+    };
     let aborted: Option<Vec<Aborted>> = (config.isolation_level == IsolationLevel::ReadCommitted)
         .then(|| {
             data.aborted_transactions
@@ -375,38 +456,19 @@ fn records_outcome(config: &ConsumerConfig, planned: &Planned, data: PartitionDa
                 })
                 .collect()
         });
-    let options = DecodeOptions {
-        check_crcs: config.check_crcs,
-    };
-    let tp = &planned.tp;
-    match batch::decode(
-        &tp.topic,
-        tp.partition,
-        &records,
-        planned.offset,
-        aborted.as_deref(),
-        options,
-    ) {
-        Ok(decoded) => match decoded.next_offset {
-            Some(next_offset) => Outcome::Data {
-                chunk: Some(Chunk::Records {
-                    records: decoded.records.into(),
-                    bytes: records.len(),
-                    next_offset,
-                }),
-                next_offset: Some(next_offset),
-            },
-            None => Outcome::Failed(Error::Kafka {
-                code: KafkaCode::RecordListTooLarge,
-                message: Some(format!(
-                    "the batch of {tp} at offset {} is larger than the {} bytes fetched; \
-                     raise max.partition.fetch.bytes / fetch.max.bytes",
-                    planned.offset,
-                    records.len()
-                )),
-            }),
-        },
-        Err(error) => Outcome::Failed(error),
+    let id = DECODING.fetch_add(1, Ordering::Relaxed);
+    let bytes = records.len();
+    deferred.push(Deferred {
+        tp: tp.clone(),
+        id,
+        records,
+        fetch_offset: planned.offset,
+        next_offset,
+        aborted,
+    });
+    Outcome::Data {
+        chunk: Some(Chunk::Decoding { id, bytes }),
+        next_offset: Some(next_offset),
     }
 }
 
@@ -425,9 +487,7 @@ fn apply(state: &mut State, outcomes: Vec<(Planned, Outcome, Marks)>) {
         p.log_start_offset = marks.log_start_offset.or(p.log_start_offset);
         match outcome {
             Outcome::Data { chunk, next_offset } => {
-                if let Some(Chunk::Records { bytes, .. }) = &chunk {
-                    state.buffered_bytes += bytes;
-                }
+                state.buffered_bytes += chunk.as_ref().map_or(0, Chunk::bytes);
                 p.chunks.extend(chunk);
                 p.fetch_offset = next_offset;
             }

@@ -61,6 +61,10 @@ pub(super) enum Chunk {
         bytes: usize,
         next_offset: i64,
     },
+    /// Fetched bytes still being decoded: the next fetch is sent before its answer is decoded,
+    /// and this holds the answer's place in offset order meanwhile (see
+    /// [`State::decoded`]).
+    Decoding { id: u64, bytes: usize },
     /// The broker said the fetch offset is out of range: reset when the position gets here.
     OutOfRange { offset: i64 },
     /// An error to report when the position gets here; the partition is fetched again after.
@@ -68,6 +72,48 @@ pub(super) enum Chunk {
 }
 
 impl State {
+    /// Puts the records decoded for the [`Chunk::Decoding`] placeholder `id` of `tp` in its
+    /// place, or the decoding error: then what was fetched after it is dropped and the
+    /// partition stops fetching until the error has been polled (it is fetched again from
+    /// the position then, as after a failed fetch). Nothing happens when the placeholder is
+    /// gone (the partition was sought, reset or unassigned meanwhile).
+    pub fn decoded(
+        &mut self,
+        tp: &TopicPartition,
+        id: u64,
+        next_offset: i64,
+        decoded: Result<VecDeque<ConsumerRecord>, Error>,
+    ) {
+        let Some(p) = self.partitions.get_mut(tp) else {
+            return;
+        };
+        let Some(at) = p
+            .chunks
+            .iter()
+            .position(|c| matches!(c, Chunk::Decoding { id: i, .. } if *i == id))
+        else {
+            return;
+        };
+        let Chunk::Decoding { bytes, .. } = p.chunks[at] else {
+            unreachable!("found above")
+        };
+        match decoded {
+            Ok(records) => {
+                p.chunks[at] = Chunk::Records {
+                    records,
+                    bytes,
+                    next_offset,
+                };
+            }
+            Err(error) => {
+                let later: usize = p.chunks.drain(at + 1..).map(|c| c.bytes()).sum();
+                p.chunks[at] = Chunk::Failed(error);
+                p.fetch_offset = None;
+                self.buffered_bytes -= bytes + later;
+            }
+        }
+    }
+
     fn next_generation(&mut self) -> u64 {
         self.generations += 1;
         self.generations
@@ -221,6 +267,16 @@ impl State {
     }
 }
 
+impl Chunk {
+    /// The fetched bytes it counts against the fetch buffer.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Chunk::Records { bytes, .. } | Chunk::Decoding { bytes, .. } => *bytes,
+            Chunk::OutOfRange { .. } | Chunk::Failed(_) => 0,
+        }
+    }
+}
+
 /// Why [`PartitionState::drain_chunk`] stopped.
 enum Stop {
     /// Nothing was buffered.
@@ -236,13 +292,7 @@ enum Stop {
 impl PartitionState {
     /// Drops fetched data and returns how many buffered bytes that freed.
     fn clear(&mut self) -> usize {
-        self.chunks
-            .drain(..)
-            .map(|c| match c {
-                Chunk::Records { bytes, .. } => bytes,
-                _ => 0,
-            })
-            .sum()
+        self.chunks.drain(..).map(|c| c.bytes()).sum()
     }
 
     /// Hands out records of the first fetched chunk, up to `max` in `out`.
@@ -272,6 +322,8 @@ impl PartitionState {
                 self.chunks.pop_front();
                 Stop::ChunkDone
             }
+            // The records are on their way: the partition has nothing to hand out yet.
+            Chunk::Decoding { .. } => Stop::Drained,
             Chunk::OutOfRange { offset } => {
                 let offset = *offset;
                 self.chunks.pop_front();

@@ -144,3 +144,53 @@ fn seeks_and_reassignment_drop_fetched_data() {
     assert_eq!(state.assignment(), [tp(2)]);
     assert!(state.seek(&tp(0), 1).is_err());
 }
+
+/// Holds the place of fetched bytes `id` of partition `p` whose records are being decoded, as
+/// a fetch answer does before the next fetch goes out.
+fn placeholder(state: &mut State, p: i32, id: u64, next_offset: i64) {
+    state.buffered_bytes += 100;
+    let partition = state.partitions.get_mut(&tp(p)).unwrap();
+    partition
+        .chunks
+        .push_back(Chunk::Decoding { id, bytes: 100 });
+    partition.fetch_offset = Some(next_offset);
+}
+
+#[test]
+fn records_decoded_after_the_next_fetch_keep_their_place() {
+    let mut state = assigned(&[0]);
+    placeholder(&mut state, 0, 7, 2);
+    buffer(&mut state, 0, 2..4, 4);
+    // Not decoded yet: nothing to hand out, not even what came after.
+    assert!(state.drain(10, OffsetReset::Earliest).unwrap().is_empty());
+    state.decoded(&tp(0), 7, 2, Ok((0..2).map(|o| record(0, o)).collect()));
+    let all = state.drain(10, OffsetReset::Earliest).unwrap();
+    assert_eq!(offsets(&all), [(0, 0), (0, 1), (0, 2), (0, 3)]);
+    assert_eq!(state.buffered_bytes, 0);
+    assert_eq!(state.partitions[&tp(0)].position, Some(4));
+    // A placeholder dropped by a seek meanwhile takes nothing.
+    placeholder(&mut state, 0, 8, 6);
+    state.seek(&tp(0), 4).unwrap();
+    state.decoded(&tp(0), 8, 6, Ok((4..6).map(|o| record(0, o)).collect()));
+    assert!(state.drain(10, OffsetReset::Earliest).unwrap().is_empty());
+    assert_eq!(state.buffered_bytes, 0);
+}
+
+#[test]
+fn records_that_fail_to_decode_drop_what_was_fetched_after_them() {
+    let mut state = assigned(&[0]);
+    buffer(&mut state, 0, 0..1, 1);
+    placeholder(&mut state, 0, 9, 3);
+    buffer(&mut state, 0, 3..5, 5);
+    state.decoded(&tp(0), 9, 3, Err(Error::Protocol("bad crc".into())));
+    assert_eq!(state.buffered_bytes, 100);
+    assert_eq!(state.partitions[&tp(0)].fetch_offset, None);
+    assert_eq!(
+        offsets(&state.drain(10, OffsetReset::Earliest).unwrap()),
+        [(0, 0)]
+    );
+    assert!(state.drain(10, OffsetReset::Earliest).is_err());
+    // Fetched again from where the bad records start.
+    assert_eq!(state.partitions[&tp(0)].fetch_offset, Some(1));
+    assert_eq!(state.buffered_bytes, 0);
+}
