@@ -32,7 +32,7 @@ impl MemoryOffsets {
             if let (Some(partition), Some(offset)) =
                 (&record.source_partition, &record.source_offset)
             {
-                self.store(partition, offset);
+                self.store(partition, &offset.as_map());
             }
         }
     }

@@ -39,7 +39,7 @@ fn positions(records: &[SourceRecord]) -> Vec<u64> {
     records
         .iter()
         .map(|r| {
-            r.source_offset.as_ref().unwrap()[POSITION_FIELD]
+            r.source_offset.as_ref().unwrap().as_map()[POSITION_FIELD]
                 .as_u64()
                 .unwrap()
         })

@@ -234,8 +234,7 @@ impl SourceTask for VerifiableSourceTask {
         let seqno = record
             .source_offset
             .as_ref()
-            .and_then(|o| o.get(SEQNO_FIELD))
-            .and_then(serde_json::Value::as_i64);
+            .and_then(|o| o.get_i64(SEQNO_FIELD));
         let line = SourceLine {
             committed: Some(true),
             task: sequence.id,

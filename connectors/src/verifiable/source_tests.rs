@@ -55,8 +55,8 @@ async fn records_are_keyed_by_task_id_and_numbered_by_seqno() {
         json!({"id": 3}).as_object()
     );
     assert_eq!(
-        record.source_offset.as_deref(),
-        json!({"seqno": 0}).as_object()
+        record.source_offset.as_ref().unwrap(),
+        json!({"seqno": 0}).as_object().unwrap()
     );
     assert_eq!(record.timestamp, None);
     task.commit_record(record, None).await.unwrap();

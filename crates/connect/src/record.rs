@@ -1,5 +1,7 @@
 //! Source and sink records, Java's `ConnectRecord`, `SourceRecord` and `SinkRecord`.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 use crate::data::{Schema, SchemaAndValue, Value};
@@ -8,6 +10,106 @@ use crate::header::Headers;
 /// A source partition or source offset: a JSON object, since the runtime stores both as JSON in
 /// the offset topic (key `["connector", {partition}]`, value `{offset}`).
 pub type SourceMap = serde_json::Map<String, serde_json::Value>;
+
+/// A record's source offset: a [`SourceMap`], held without one for the common offset made of a
+/// single integer (a position, a sequence number).
+///
+/// A map of one entry costs a search tree node of several hundred bytes, made and kept for
+/// every record in flight; [`SourceOffset::long`] costs nothing beyond the record. Both forms
+/// are the same offset to the runtime, which stores them as the same JSON.
+///
+/// ```
+/// use ferry_connect::record::{SourceMap, SourceOffset};
+/// use serde_json::json;
+/// let offset = SourceOffset::long("position", 42);
+/// assert_eq!(offset.get_i64("position"), Some(42));
+/// let map: SourceMap = json!({"position": 42}).as_object().cloned().unwrap();
+/// assert_eq!(offset, SourceOffset::from(map.clone()));
+/// assert_eq!(*offset.to_map(), map);
+/// ```
+#[derive(Clone)]
+pub struct SourceOffset(OffsetRepr);
+
+#[derive(Clone)]
+enum OffsetRepr {
+    Map(Arc<SourceMap>),
+    /// `{key: value}`.
+    Long(&'static str, i64),
+}
+
+impl SourceOffset {
+    /// The offset `{key: value}`.
+    pub fn long(key: &'static str, value: i64) -> Self {
+        Self(OffsetRepr::Long(key, value))
+    }
+
+    /// The integer at `key`, if there is one.
+    pub fn get_i64(&self, key: &str) -> Option<i64> {
+        match &self.0 {
+            OffsetRepr::Map(map) => map.get(key)?.as_i64(),
+            OffsetRepr::Long(k, value) => (*k == key).then_some(*value),
+        }
+    }
+
+    /// The offset as a map, made only when it is not held as one.
+    pub fn as_map(&self) -> Cow<'_, SourceMap> {
+        match &self.0 {
+            OffsetRepr::Map(map) => Cow::Borrowed(&**map),
+            OffsetRepr::Long(..) => Cow::Owned(self.make_map()),
+        }
+    }
+
+    /// The offset as a shared map, made only when it is not held as one.
+    pub fn to_map(&self) -> Arc<SourceMap> {
+        match &self.0 {
+            OffsetRepr::Map(map) => Arc::clone(map),
+            OffsetRepr::Long(..) => Arc::new(self.make_map()),
+        }
+    }
+
+    fn make_map(&self) -> SourceMap {
+        match &self.0 {
+            OffsetRepr::Map(map) => (**map).clone(),
+            OffsetRepr::Long(key, value) => {
+                SourceMap::from_iter([((*key).to_owned(), serde_json::Value::from(*value))])
+            }
+        }
+    }
+}
+
+impl From<SourceMap> for SourceOffset {
+    fn from(map: SourceMap) -> Self {
+        Self(OffsetRepr::Map(Arc::new(map)))
+    }
+}
+
+impl From<Arc<SourceMap>> for SourceOffset {
+    fn from(map: Arc<SourceMap>) -> Self {
+        Self(OffsetRepr::Map(map))
+    }
+}
+
+impl PartialEq for SourceOffset {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (OffsetRepr::Long(k1, v1), OffsetRepr::Long(k2, v2)) => k1 == k2 && v1 == v2,
+            (OffsetRepr::Map(a), OffsetRepr::Map(b)) => Arc::ptr_eq(a, b) || a == b,
+            _ => *self.as_map() == *other.as_map(),
+        }
+    }
+}
+
+impl PartialEq<SourceMap> for SourceOffset {
+    fn eq(&self, other: &SourceMap) -> bool {
+        *self.as_map() == *other
+    }
+}
+
+impl fmt::Debug for SourceOffset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.as_map(), f)
+    }
+}
 
 /// What every record has: topic, partition, key, value, timestamp and headers.
 ///
@@ -161,7 +263,7 @@ macro_rules! field_accessors {
 /// let offset = json!({"position": 42}).as_object().cloned();
 /// let record = SourceRecord::new(partition, offset, "lines", Some(Schema::string()), Some(Value::from("hi")));
 /// assert_eq!(record.topic(), "lines");
-/// assert_eq!(record.source_offset.as_ref().unwrap()["position"], 42);
+/// assert_eq!(record.source_offset.unwrap().get_i64("position"), Some(42));
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SourceRecord {
@@ -169,8 +271,9 @@ pub struct SourceRecord {
     /// that a task can hand one map to every record of a partition and the runtime can track
     /// records in flight without copying it.
     pub source_partition: Option<Arc<SourceMap>>,
-    /// The position after this record within its source partition, e.g. `{"position": 42}`.
-    pub source_offset: Option<Arc<SourceMap>>,
+    /// The position after this record within its source partition, e.g. `{"position": 42}`
+    /// ([`SourceOffset::long`] makes that one without a map per record).
+    pub source_offset: Option<SourceOffset>,
     /// The topic to write to.
     pub topic: String,
     /// The partition to write to; `None` lets the producer's partitioner choose.
@@ -200,7 +303,7 @@ impl SourceRecord {
     ) -> Self {
         Self {
             source_partition: source_partition.map(Arc::new),
-            source_offset: source_offset.map(Arc::new),
+            source_offset: source_offset.map(SourceOffset::from),
             topic: topic.into(),
             value_schema,
             value,
@@ -411,9 +514,38 @@ mod tests {
         let record = SourceRecord::new(partition.clone(), offset.clone(), "t", None, None);
         let changed = record.with_value(SchemaAndValue::new(None, Some(Value::Int32(1))));
         assert_eq!(changed.source_partition.as_deref(), partition.as_ref());
-        assert_eq!(changed.source_offset.as_deref(), offset.as_ref());
+        assert_eq!(changed.source_offset, offset.map(SourceOffset::from));
         assert_eq!(changed.value, Some(Value::Int32(1)));
         assert_eq!(changed.kafka_partition, None);
         assert_eq!(changed.with_timestamp(Some(5)).timestamp, Some(5));
+    }
+
+    #[test]
+    fn a_long_offset_is_the_map_of_its_one_entry() {
+        let map = |v: serde_json::Value| v.as_object().cloned().unwrap();
+        let long = SourceOffset::long("offset", 7);
+        assert_eq!(*long.to_map(), map(serde_json::json!({"offset": 7})));
+        assert_eq!(
+            long,
+            SourceOffset::from(map(serde_json::json!({"offset": 7})))
+        );
+        assert_eq!(
+            SourceOffset::from(map(serde_json::json!({"offset": 7}))),
+            long
+        );
+        assert_ne!(long, SourceOffset::long("offset", 8));
+        assert_ne!(long, SourceOffset::long("position", 7));
+        assert_ne!(
+            long,
+            SourceOffset::from(map(serde_json::json!({"offset": 7, "x": 1})))
+        );
+        assert_eq!(long.get_i64("offset"), Some(7));
+        assert_eq!(long.get_i64("position"), None);
+        let text = SourceOffset::from(map(serde_json::json!({"offset": "7"})));
+        assert_eq!(text.get_i64("offset"), None);
+        assert_eq!(
+            format!("{long:?}"),
+            format!("{:?}", map(serde_json::json!({"offset": 7})))
+        );
     }
 }

@@ -145,7 +145,7 @@ impl SourceTask for MirrorHeartbeatTask {
             .map_err(|e| ConnectError::data(e.to_string()))?;
         Ok(vec![SourceRecord {
             source_partition: Some(Arc::new(heartbeat_partition(&heartbeat))),
-            source_offset: Some(Arc::new(wrap_offset(0))),
+            source_offset: Some(wrap_offset(0).into()),
             topic: topic.clone(),
             kafka_partition: Some(0),
             key_schema: Some(Schema::bytes()),

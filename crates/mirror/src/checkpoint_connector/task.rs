@@ -209,7 +209,7 @@ fn checkpoint_record(checkpoint: &Checkpoint, topic: &str, timestamp: i64) -> Re
     let encode = |e: crate::records::EncodeError| ConnectError::data(e.to_string());
     Ok(SourceRecord {
         source_partition: Some(Arc::new(checkpoint_partition(checkpoint))),
-        source_offset: Some(Arc::new(wrap_offset(0))),
+        source_offset: Some(wrap_offset(0).into()),
         topic: topic.to_owned(),
         kafka_partition: Some(0),
         key_schema: Some(Schema::bytes()),

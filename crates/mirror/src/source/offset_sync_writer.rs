@@ -103,11 +103,11 @@ impl OffsetSyncWriter {
 
     /// Notes that the record at `upstream` of `tp` was written at `downstream`, and sends
     /// whatever syncs are due.
-    pub(crate) async fn record(&mut self, tp: TopicPartition, upstream: i64, downstream: i64) {
+    pub(crate) async fn record(&mut self, tp: &TopicPartition, upstream: i64, downstream: i64) {
         // Called for every replicated record: the common case (a known partition whose sync
         // can wait) updates in place rather than cloning the partition's name.
         let max_offset_lag = self.max_offset_lag;
-        let state = match self.states.get_mut(&tp) {
+        let state = match self.states.get_mut(tp) {
             Some(state) => state,
             None => self
                 .states
@@ -116,14 +116,14 @@ impl OffsetSyncWriter {
         };
         if state.update(upstream, downstream) {
             state.reset();
-            self.delayed.remove(&tp);
+            self.delayed.remove(tp);
             let sync = OffsetSync {
                 topic_partition: tp.clone(),
                 upstream_offset: upstream,
                 downstream_offset: downstream,
             };
-            self.pending.insert(tp, sync);
-        } else if let Some(delayed) = self.delayed.get_mut(&tp) {
+            self.pending.insert(tp.clone(), sync);
+        } else if let Some(delayed) = self.delayed.get_mut(tp) {
             delayed.upstream_offset = upstream;
             delayed.downstream_offset = downstream;
         } else {
@@ -132,7 +132,7 @@ impl OffsetSyncWriter {
                 upstream_offset: upstream,
                 downstream_offset: downstream,
             };
-            self.delayed.insert(tp, sync);
+            self.delayed.insert(tp.clone(), sync);
         }
         if !self.pending.is_empty() {
             self.fire_pending().await;

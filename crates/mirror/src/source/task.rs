@@ -8,7 +8,7 @@ use std::time::Duration;
 use ferry_connect::connector::{ConfigMap, RecordMetadata, SourceTask, SourceTaskContext};
 use ferry_connect::data::{Schema, Value};
 use ferry_connect::header::{Header, Headers};
-use ferry_connect::record::{SourceMap, SourceRecord};
+use ferry_connect::record::{SourceMap, SourceOffset, SourceRecord};
 use ferry_connect::{ConnectError, Result, async_trait};
 use ferry_kafka::Consumer;
 use ferry_kafka::consumer::{ConsumerRecord, TopicPartition as KafkaPartition};
@@ -22,7 +22,7 @@ use crate::config::{
 use crate::policy::ReplicationPolicy;
 use crate::records::TopicPartition;
 use crate::source_maps::{
-    decode_topic_partition, unwrap_offset, unwrap_partition, wrap_offset, wrap_partition,
+    OFFSET_KEY, decode_topic_partition, unwrap_offset, unwrap_partition, wrap_partition,
 };
 
 /// Replicates the source partitions of its `task.assigned.partitions`; Java's
@@ -46,28 +46,52 @@ struct Running {
     consumer: Consumer,
     poll_timeout: Duration,
     offset_syncs: Option<OffsetSyncWriter>,
-    templates: HashMap<(Arc<str>, i32), PartitionTemplate>,
+    templates: Vec<PartitionTemplate>,
+    /// Each template's index in `templates`.
+    template_index: HashMap<(Arc<str>, i32), usize>,
+    /// The template of the latest record converted: consecutive records mostly share one, and
+    /// comparing is cheaper than hashing the topic.
+    last_template: Option<usize>,
+    /// The source partition of the latest record written, and its topic-partition.
+    last_written: Option<(Arc<SourceMap>, TopicPartition)>,
 }
 
 /// What every record of one source partition shares, made once rather than per record.
 #[derive(Debug)]
 struct PartitionTemplate {
+    topic: Arc<str>,
+    partition: i32,
     source_partition: Arc<SourceMap>,
     remote_topic: String,
 }
 
 impl Running {
-    fn convert(&mut self, record: ConsumerRecord) -> SourceRecord {
-        let key = (record.topic.clone(), record.partition);
-        let template = self.templates.entry(key).or_insert_with(|| {
-            let source_tp = TopicPartition::new(&*record.topic, record.partition);
-            PartitionTemplate {
-                source_partition: Arc::new(wrap_partition(&source_tp, &self.source_alias)),
-                remote_topic: self
-                    .policy
-                    .format_remote_topic(&self.source_alias, &record.topic),
+    fn template(&mut self, topic: &Arc<str>, partition: i32) -> &PartitionTemplate {
+        if let Some(last) = self.last_template {
+            let t = &self.templates[last];
+            if t.partition == partition && (Arc::ptr_eq(&t.topic, topic) || t.topic == *topic) {
+                return &self.templates[last];
             }
-        });
+        }
+        let index = *self
+            .template_index
+            .entry((topic.clone(), partition))
+            .or_insert_with(|| {
+                let source_tp = TopicPartition::new(&**topic, partition);
+                self.templates.push(PartitionTemplate {
+                    topic: topic.clone(),
+                    partition,
+                    source_partition: Arc::new(wrap_partition(&source_tp, &self.source_alias)),
+                    remote_topic: self.policy.format_remote_topic(&self.source_alias, topic),
+                });
+                self.templates.len() - 1
+            });
+        self.last_template = Some(index);
+        &self.templates[index]
+    }
+
+    fn convert(&mut self, record: ConsumerRecord) -> SourceRecord {
+        let template = self.template(&record.topic, record.partition);
         let mut headers = Headers::new();
         for header in record.headers {
             let schema = if header.value.is_some() {
@@ -83,7 +107,8 @@ impl Running {
         }
         SourceRecord {
             source_partition: Some(template.source_partition.clone()),
-            source_offset: Some(Arc::new(wrap_offset(record.offset))),
+            // Java's `{"offset": N}`, without a map per record.
+            source_offset: Some(SourceOffset::long(OFFSET_KEY, record.offset)),
             topic: template.remote_topic.clone(),
             kafka_partition: Some(record.partition),
             key_schema: Some(Schema::optional_bytes()),
@@ -193,7 +218,10 @@ impl SourceTask for MirrorSourceTask {
             consumer,
             poll_timeout: config.consumer_poll_timeout(),
             offset_syncs,
-            templates: HashMap::new(),
+            templates: Vec::new(),
+            template_index: HashMap::new(),
+            last_template: None,
+            last_written: None,
         });
         Ok(())
     }
@@ -233,15 +261,32 @@ impl SourceTask for MirrorSourceTask {
             );
             return Ok(());
         }
-        let Some(writer) = self.running()?.offset_syncs.as_mut() else {
+        let running = self.running()?;
+        let Some(writer) = running.offset_syncs.as_mut() else {
             return Ok(());
         };
-        let upstream_tp = record
-            .source_partition
-            .as_deref()
-            .and_then(unwrap_partition);
-        let upstream = unwrap_offset(record.source_offset.as_deref());
-        if let (Some(tp), Some(upstream)) = (upstream_tp, upstream) {
+        let (Some(partition), Some(upstream)) = (
+            record.source_partition.as_ref(),
+            record
+                .source_offset
+                .as_ref()
+                .and_then(|o| o.get_i64(OFFSET_KEY)),
+        ) else {
+            return Ok(());
+        };
+        // Records of one partition share their source partition map: its topic-partition is
+        // read once per run of them, not per record.
+        let known = running
+            .last_written
+            .as_ref()
+            .is_some_and(|(last, _)| Arc::ptr_eq(last, partition));
+        if !known {
+            let Some(tp) = unwrap_partition(partition) else {
+                return Ok(());
+            };
+            running.last_written = Some((partition.clone(), tp));
+        }
+        if let Some((_, tp)) = &running.last_written {
             writer.record(tp, upstream, metadata.offset).await;
         }
         Ok(())

@@ -133,7 +133,7 @@ impl Driver {
                 .await
                 .unwrap();
             if let (Some(p), Some(o)) = (&record.source_partition, &record.source_offset) {
-                self.offsets.put(p, o);
+                self.offsets.put(p, &o.as_map());
             }
         }
         records

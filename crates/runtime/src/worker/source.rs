@@ -15,12 +15,13 @@ use ferry_connect::connector::{
 };
 use ferry_connect::convert::RecordHeader;
 use ferry_connect::record::SourceRecord;
+use ferry_kafka::RecordMetadata as Written;
 use ferry_kafka::kafka_protocol::protocol::StrBytes;
 use ferry_kafka::producer::{Producer, ProducerRecord};
 use tokio::sync::watch;
 
 use super::convert::TaskConverters;
-use super::in_flight::InFlight;
+use super::in_flight::{Acknowledged, InFlight};
 use super::status::StatusBackingStore;
 use super::submitted::{Submitted, SubmittedRecords};
 use super::task::{TaskSignal, report_run_state, wait_while_paused};
@@ -69,15 +70,17 @@ pub(crate) struct SourceTaskRunner {
 /// from other threads while `poll` runs, which `&mut self` methods cannot do.
 #[derive(Default)]
 struct Deferred {
-    /// The `commitRecord` calls, in order: each record written (with where) or dropped.
-    written: Vec<(SourceRecord, Option<RecordMetadata>)>,
+    /// The `commitRecord` calls, in order: each record written (with where) or dropped. The
+    /// producer's metadata is kept as it came (its topic shared by the batch's records) and
+    /// turned into the task's only when the task is told.
+    written: Vec<(SourceRecord, Option<Written>)>,
     /// The `commit` calls, each as the number of `written` calls before it (ascending, once per
     /// number: two commits with nothing acknowledged between them tell the task nothing new).
     commits: Vec<usize>,
 }
 
 impl Deferred {
-    fn written(&mut self, record: SourceRecord, metadata: Option<RecordMetadata>) {
+    fn written(&mut self, record: SourceRecord, metadata: Option<Written>) {
         self.written.push((record, metadata));
     }
 
@@ -89,21 +92,34 @@ impl Deferred {
     }
 }
 
+/// How many `commitRecord` calls [`Deferred`] keeps room for once it was replayed: a poll
+/// pending for long collects the acknowledgements of a whole producer buffer.
+const DEFERRED_IDLE_CAPACITY: usize = 4096;
+
 /// The mutable state of a running source task.
 struct Pipeline {
     submitted: SubmittedRecords,
     in_flight: InFlight,
     topics: HashSet<String>,
+    /// The topic of the latest record sent: records mostly share it, so its name is shared
+    /// rather than copied per record, and it is known to be in `topics`.
+    last_topic: Option<StrBytes>,
     deferred: Deferred,
 }
 
-fn metadata(written: &ferry_kafka::RecordMetadata) -> RecordMetadata {
-    RecordMetadata {
-        topic: written.topic.to_string(),
+/// What the task is told of where `written` went, reusing `slot`'s topic name when it is the
+/// same (it mostly is: one allocation per record otherwise).
+fn metadata<'a>(slot: &'a mut Option<RecordMetadata>, written: &Written) -> &'a RecordMetadata {
+    let reused = match slot.take() {
+        Some(m) if m.topic == written.topic.as_str() => m.topic,
+        _ => written.topic.to_string(),
+    };
+    slot.insert(RecordMetadata {
+        topic: reused,
         partition: written.partition,
         offset: written.offset,
         timestamp: Some(written.timestamp),
-    }
+    })
 }
 
 /// Handles Kafka's answer for one record: its offset becomes committable once written, or once
@@ -113,12 +129,12 @@ async fn acknowledge(
     operator: &mut RetryWithToleranceOperator,
     submitted: Option<Submitted>,
     record: SourceRecord,
-    result: Result<ferry_kafka::RecordMetadata, ferry_kafka::Error>,
+    result: Result<Written, ferry_kafka::Error>,
 ) -> Result<(), ConnectError> {
     match result {
         Ok(written) => {
             p.submitted.ack_if_tracked(submitted);
-            p.deferred.written(record, Some(metadata(&written)));
+            p.deferred.written(record, Some(written));
             Ok(())
         }
         Err(error) => {
@@ -136,6 +152,20 @@ async fn acknowledge(
             }
         }
     }
+}
+
+/// Handles `first` and every other answer already in, without waiting.
+async fn acknowledge_answered(
+    p: &mut Pipeline,
+    operator: &mut RetryWithToleranceOperator,
+    first: Acknowledged,
+) -> Result<(), ConnectError> {
+    let (submitted, record, result) = first;
+    acknowledge(p, operator, submitted, record, result).await?;
+    while let Some((submitted, record, result)) = p.in_flight.take_answered() {
+        acknowledge(p, operator, submitted, record, result).await?;
+    }
+    Ok(())
 }
 
 /// Writes the committable offsets (waiting at most `timeout`); failures are logged and the
@@ -180,6 +210,7 @@ impl SourceTaskRunner {
             submitted: SubmittedRecords::default(),
             in_flight: InFlight::default(),
             topics: HashSet::new(),
+            last_topic: None,
             deferred: Deferred::default(),
         };
         let result = self.execute(&mut pipeline).await;
@@ -221,8 +252,8 @@ impl SourceTaskRunner {
                             return Ok(());
                         }
                     }
-                    Some((submitted, record, result)) = p.in_flight.next() => {
-                        acknowledge(p, &mut self.operator, submitted, record, result).await?;
+                    Some(answered) = p.in_flight.next() => {
+                        acknowledge_answered(p, &mut self.operator, answered).await?;
                     }
                     _ = commit.tick() => self.commit_offsets(p).await,
                 }
@@ -242,8 +273,8 @@ impl SourceTaskRunner {
                                 return Ok(());
                             }
                         }
-                        Some((submitted, record, result)) = p.in_flight.next(), if !p.in_flight.is_empty() => {
-                            acknowledge(p, &mut self.operator, submitted, record, result).await?;
+                        Some(answered) = p.in_flight.next(), if !p.in_flight.is_empty() => {
+                            acknowledge_answered(p, &mut self.operator, answered).await?;
                         }
                         _ = commit.tick() => {
                             write_offsets(p, &self.writer, self.flush_timeout, &self.id).await;
@@ -272,19 +303,25 @@ impl SourceTaskRunner {
                 record.source_partition.as_ref(),
                 record.source_offset.as_ref(),
             );
-            match self.convert(&record).await? {
+            match self.convert(&record, p.last_topic.as_ref()).await? {
                 None => {
                     p.submitted.ack_if_tracked(submitted);
                     p.deferred.written(record, None);
                 }
                 Some(produced) => {
-                    if !p.topics.contains(produced.topic.as_str()) {
-                        self.status.put_topic(&self.id.connector, &produced.topic);
-                        p.topics.insert(produced.topic.to_string());
+                    let topic = produced.topic.clone();
+                    if p.last_topic.as_ref() != Some(&topic) {
+                        if !p.topics.contains(topic.as_str()) {
+                            self.status.put_topic(&self.id.connector, &topic);
+                            p.topics.insert(topic.to_string());
+                        }
+                        p.last_topic = Some(topic.clone());
                     }
+                    let partition = produced.partition;
                     match self.producer.send(produced).await {
                         Ok(delivery) => {
-                            p.in_flight.push(submitted, record, delivery);
+                            p.in_flight
+                                .push(submitted, record, &topic, partition, delivery);
                         }
                         Err(error) => {
                             let error = ConnectError::Other(format!(
@@ -311,10 +348,12 @@ impl SourceTaskRunner {
         Ok(())
     }
 
-    /// Transforms and converts one record; `None` when it was dropped or skipped.
+    /// Transforms and converts one record; `None` when it was dropped or skipped. The record's
+    /// topic name shares `last_topic`'s bytes when it is the same.
     async fn convert(
         &mut self,
         record: &SourceRecord,
+        last_topic: Option<&StrBytes>,
     ) -> Result<Option<ProducerRecord>, ConnectError> {
         // Without transformations the record is converted as it is, not copied.
         let r = if self.chain.stages().is_empty() {
@@ -402,8 +441,12 @@ impl SourceTaskRunner {
         else {
             return Ok(None);
         };
+        let topic = match last_topic {
+            Some(last) if last.as_str() == r.topic => last.clone(),
+            _ => StrBytes::from_string(r.topic.clone()),
+        };
         Ok(Some(ProducerRecord {
-            topic: StrBytes::from_string(r.topic.clone()),
+            topic,
             partition: r.kafka_partition,
             key,
             value,
@@ -430,14 +473,17 @@ impl SourceTaskRunner {
     /// Tells the task, in order, of the records written and the offset commits since it last
     /// heard; its failures are only logged, as in Java.
     async fn replay_deferred(&mut self, p: &mut Pipeline) {
-        let Deferred { written, commits } = std::mem::take(&mut p.deferred);
+        let commits = std::mem::take(&mut p.deferred.commits);
         let mut commits = commits.into_iter().peekable();
-        for (at, (record, metadata)) in written.into_iter().enumerate() {
+        let mut told = None;
+        for (at, (record, written)) in p.deferred.written.drain(..).enumerate() {
             if commits.next_if_eq(&at).is_some() {
                 self.commit_task().await;
             }
-            self.commit_record(&record, metadata.as_ref()).await;
+            let metadata = written.as_ref().map(|w| metadata(&mut told, w));
+            self.commit_record(&record, metadata).await;
         }
+        p.deferred.written.shrink_to(DEFERRED_IDLE_CAPACITY);
         if commits.next().is_some() {
             self.commit_task().await;
         }
@@ -459,10 +505,12 @@ impl SourceTaskRunner {
         self.replay_deferred(p).await;
         let drain = async {
             self.producer.flush().await;
+            let mut told = None;
             while let Some((submitted, record, result)) = p.in_flight.next().await {
                 if let Ok(written) = result {
                     p.submitted.ack_if_tracked(submitted);
-                    self.commit_record(&record, Some(&metadata(&written))).await;
+                    let metadata = metadata(&mut told, &written);
+                    self.commit_record(&record, Some(metadata)).await;
                 }
             }
         };

@@ -10,11 +10,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use ferry_connect::record::SourceOffset;
+
 use crate::storage::offset_records::{OffsetKey, OffsetMap};
 
 #[derive(Debug)]
 struct Entry {
-    offset: Arc<OffsetMap>,
+    offset: SourceOffset,
     acked: bool,
 }
 
@@ -25,7 +27,7 @@ struct Partition {
     first: u64,
     entries: VecDeque<Entry>,
     /// The offset of the latest record of the acknowledged head, not yet committed.
-    committable: Option<Arc<OffsetMap>>,
+    committable: Option<SourceOffset>,
 }
 
 impl Partition {
@@ -50,17 +52,18 @@ pub struct Submitted {
 /// Submitted records per source partition, in submission order.
 ///
 /// ```
+/// use ferry_connect::record::SourceOffset;
 /// use ferry_runtime::worker::SubmittedRecords;
 /// use std::sync::Arc;
 /// let p = serde_json::json!({"file": "a"}).as_object().cloned().map(Arc::new);
-/// let offset = |n: i64| serde_json::json!({"pos": n}).as_object().cloned().map(Arc::new);
+/// let offset = |n: i64| SourceOffset::long("pos", n);
 /// let mut submitted = SubmittedRecords::default();
-/// let first = submitted.submit(p.as_ref(), offset(1).as_ref()).unwrap();
-/// let second = submitted.submit(p.as_ref(), offset(2).as_ref()).unwrap();
+/// let first = submitted.submit(p.as_ref(), Some(&offset(1))).unwrap();
+/// let second = submitted.submit(p.as_ref(), Some(&offset(2))).unwrap();
 /// submitted.ack(second);
 /// assert!(submitted.committable().is_empty()); // the first is still in flight
 /// submitted.ack(first);
-/// assert_eq!(submitted.committable()[0].1, offset(2).unwrap());
+/// assert_eq!(submitted.committable()[0].1, offset(2).to_map());
 /// ```
 #[derive(Debug, Default)]
 pub struct SubmittedRecords {
@@ -78,7 +81,7 @@ impl SubmittedRecords {
     pub fn submit(
         &mut self,
         partition: Option<&Arc<OffsetMap>>,
-        offset: Option<&Arc<OffsetMap>>,
+        offset: Option<&SourceOffset>,
     ) -> Option<Submitted> {
         let (partition, offset) = (partition?, offset?);
         let index = self.partition_index(partition);
@@ -86,7 +89,7 @@ impl SubmittedRecords {
         let p = &mut self.partitions[index];
         let number = p.first + p.entries.len() as u64;
         p.entries.push_back(Entry {
-            offset: Arc::clone(offset),
+            offset: offset.clone(),
             acked: false,
         });
         self.pending += 1;
@@ -157,7 +160,7 @@ impl SubmittedRecords {
     pub fn committable(&mut self) -> Vec<(Arc<OffsetMap>, Arc<OffsetMap>)> {
         self.partitions
             .iter_mut()
-            .filter_map(|p| Some((p.partition.clone(), p.committable.take()?)))
+            .filter_map(|p| Some((p.partition.clone(), p.committable.take()?.to_map())))
             .collect()
     }
 
@@ -167,7 +170,9 @@ impl SubmittedRecords {
     pub fn uncommitted(&mut self, offsets: Vec<(Arc<OffsetMap>, Arc<OffsetMap>)>) {
         for (partition, offset) in offsets {
             let index = self.partition_index(&partition);
-            self.partitions[index].committable.get_or_insert(offset);
+            self.partitions[index]
+                .committable
+                .get_or_insert_with(|| SourceOffset::from(offset));
         }
     }
 
@@ -194,14 +199,18 @@ mod tests {
         Arc::new(v.as_object().unwrap().clone())
     }
 
+    fn offset(v: serde_json::Value) -> SourceOffset {
+        SourceOffset::from(map(v))
+    }
+
     #[test]
     fn partitions_are_independent_and_untracked_records_ignored() {
         let mut s = SubmittedRecords::default();
         let a = map(json!({"p": "a"}));
         let b = map(json!({"p": "b"}));
-        let a1 = s.submit(Some(&a), Some(&map(json!({"o": 1})))).unwrap();
-        let b1 = s.submit(Some(&b), Some(&map(json!({"o": 1})))).unwrap();
-        assert_eq!(s.submit(None, Some(&map(json!({"o": 1})))), None);
+        let a1 = s.submit(Some(&a), Some(&offset(json!({"o": 1})))).unwrap();
+        let b1 = s.submit(Some(&b), Some(&offset(json!({"o": 1})))).unwrap();
+        assert_eq!(s.submit(None, Some(&offset(json!({"o": 1})))), None);
         assert_eq!(s.submit(Some(&a), None), None);
         s.ack(b1);
         assert_eq!(s.committable(), vec![(b.clone(), map(json!({"o": 1})))]);
@@ -222,7 +231,7 @@ mod tests {
         let mut in_flight = VecDeque::new();
         for i in 0..30_000 {
             let p = &partitions[i % 3];
-            in_flight.push_back(s.submit(Some(p), Some(&map(json!({"o": i})))).unwrap());
+            in_flight.push_back(s.submit(Some(p), Some(&offset(json!({"o": i})))).unwrap());
             if in_flight.len() > 100 {
                 s.ack(in_flight.pop_front().unwrap());
             }
@@ -245,12 +254,12 @@ mod tests {
     #[test]
     fn offsets_whose_commit_failed_are_committed_next_time() {
         let p = map(json!({"p": 0}));
-        let offset = |n: i64| map(json!({"n": n}));
+        let offset = |n: i64| SourceOffset::long("n", n);
         let mut submitted = SubmittedRecords::default();
         let first = submitted.submit(Some(&p), Some(&offset(1))).unwrap();
         submitted.ack(first);
         let failed = submitted.committable();
-        assert_eq!(failed, vec![(p.clone(), offset(1))]);
+        assert_eq!(failed, vec![(p.clone(), map(json!({"n": 1})))]);
         submitted.uncommitted(failed.clone());
         assert_eq!(submitted.committable(), failed);
 
@@ -258,7 +267,7 @@ mod tests {
         let second = submitted.submit(Some(&p), Some(&offset(2))).unwrap();
         submitted.ack(second);
         submitted.uncommitted(failed);
-        assert_eq!(submitted.committable(), vec![(p, offset(2))]);
+        assert_eq!(submitted.committable(), vec![(p, map(json!({"n": 2})))]);
     }
 
     proptest! {
@@ -268,7 +277,7 @@ mod tests {
         fn never_commits_past_an_unacknowledged_record(order in Just((0..20u64).collect::<Vec<_>>()).prop_shuffle()) {
             let mut s = SubmittedRecords::default();
             let p = map(json!({"p": 0}));
-            let seqs: Vec<Submitted> = (0..20).map(|i| s.submit(Some(&p), Some(&map(json!({"o": i})))).unwrap()).collect();
+            let seqs: Vec<Submitted> = (0..20).map(|i| s.submit(Some(&p), Some(&offset(json!({"o": i})))).unwrap()).collect();
             let mut acked = [false; 20];
             let mut committed: i64 = -1;
             for i in order {
