@@ -224,7 +224,6 @@ impl Producer {
     /// `max.block.ms`, no memory became free in time ([`Error::Timeout`]), a negative
     /// partition or timestamp, or the producer is closed ([`Error::InvalidRequest`]).
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture> {
-        let start = Instant::now();
         let config = &self.shared.config;
         if let Some(p) = record.partition.filter(|p| *p < 0) {
             return Err(Error::InvalidRequest(format!("invalid partition {p}")));
@@ -257,6 +256,9 @@ impl Producer {
             drop(state);
             self.shared.memory.add_permits(size);
         }
+        // `max.block.ms` counts from here: the fast path above takes no time worth counting,
+        // and reading the clock for every record is not free.
+        let start = Instant::now();
         self.wait_for_topic(&record, start).await?;
         self.reserve(permits, start).await?;
         self.append(self.shared.state(), &record, size)

@@ -138,15 +138,21 @@ impl RetryWithToleranceOperator {
         source: Option<&SourceRecord>,
         mut op: impl FnMut() -> Result<T, ConnectError>,
     ) -> Result<Option<T>, ConnectError> {
-        let deadline = self.config.retry_timeout.map(|t| Instant::now() + t);
+        // Timed from the first failure rather than from the call: the first attempt takes
+        // microseconds, and reading the clock for every record's conversion is not free.
+        let mut deadline = None;
         let mut attempts = 0u32;
         let error = loop {
             attempts += 1;
             match op() {
                 Ok(value) => return Ok(Some(value)),
-                Err(error)
-                    if error.is_retriable() && deadline.is_none_or(|d| Instant::now() < d) =>
-                {
+                Err(error) if error.is_retriable() => {
+                    let now = Instant::now();
+                    let deadline =
+                        *deadline.get_or_insert_with(|| self.config.retry_timeout.map(|t| now + t));
+                    if deadline.is_some_and(|d| now >= d) {
+                        break error;
+                    }
                     self.backoff(attempts, deadline).await;
                 }
                 Err(error) => break error,
