@@ -144,6 +144,16 @@ pub trait SourceTask: Send + fmt::Debug {
         Ok(())
     }
 
+    /// Whether [`SourceTask::commit_record`] reads the key, value or headers of the records it
+    /// is given (true unless the task says otherwise). A task that reads only their topic,
+    /// partition and source partition and offset returns false: the runtime then lets go of the
+    /// payload once the producer has copied it, so that records waiting for Kafka's answer do
+    /// not hold the buffers they were read into (a replicated record's bytes are a slice of a
+    /// whole fetch answer). Not part of Java's API, where the record is kept whole.
+    fn commit_record_reads_payload(&self) -> bool {
+        true
+    }
+
     /// Called for each record once it was acknowledged by Kafka, or dropped by a transformation
     /// (then `metadata` is `None`).
     async fn commit_record(

@@ -246,6 +246,11 @@ impl SourceTask for MirrorSourceTask {
         Ok(())
     }
 
+    /// Offset syncs need only where a record came from and where it went.
+    fn commit_record_reads_payload(&self) -> bool {
+        false
+    }
+
     async fn commit_record(
         &mut self,
         record: &SourceRecord,

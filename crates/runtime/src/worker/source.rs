@@ -14,6 +14,7 @@ use ferry_connect::connector::{
     ConfigMap, OffsetStorageReader, RecordMetadata, SourceTask, SourceTaskContext,
 };
 use ferry_connect::convert::RecordHeader;
+use ferry_connect::header::Headers;
 use ferry_connect::record::SourceRecord;
 use ferry_kafka::RecordMetadata as Written;
 use ferry_kafka::kafka_protocol::protocol::StrBytes;
@@ -98,6 +99,9 @@ const DEFERRED_IDLE_CAPACITY: usize = 4096;
 
 /// The mutable state of a running source task.
 struct Pipeline {
+    /// Whether records in flight keep their key, value and headers (see
+    /// [`SourceTask::commit_record_reads_payload`]).
+    keep_payload: bool,
     submitted: SubmittedRecords,
     in_flight: InFlight,
     topics: HashSet<String>,
@@ -206,7 +210,11 @@ impl SourceTaskRunner {
             reader: self.reader.clone(),
         }));
         self.task.start(self.config.clone()).await?;
+        let errors = self.operator.config();
         let mut pipeline = Pipeline {
+            // An error log that prints records needs them whole, as the task may.
+            keep_payload: self.task.commit_record_reads_payload()
+                || (errors.log_enable && errors.log_include_messages),
             submitted: SubmittedRecords::default(),
             in_flight: InFlight::default(),
             topics: HashSet::new(),
@@ -320,6 +328,12 @@ impl SourceTaskRunner {
                     let partition = produced.partition;
                     match self.producer.send(produced).await {
                         Ok(delivery) => {
+                            let mut record = record;
+                            if !p.keep_payload {
+                                record.key = None;
+                                record.value = None;
+                                record.headers = Headers::default();
+                            }
                             p.in_flight
                                 .push(submitted, record, &topic, partition, delivery);
                         }
@@ -553,6 +567,8 @@ mod tests {
         started: AtomicU64,
         completed: AtomicU64,
         commits: AtomicU64,
+        /// For each `commit_record` call, whether the record still had its value.
+        with_value: std::sync::Mutex<Vec<bool>>,
     }
 
     /// A task whose every poll takes `poll_time`; the first `records` polls return one record
@@ -562,6 +578,8 @@ mod tests {
         counts: Arc<Counts>,
         poll_time: Duration,
         records: u64,
+        /// What [`SourceTask::commit_record_reads_payload`] answers.
+        reads_payload: bool,
     }
 
     fn map(value: serde_json::Value) -> SourceMap {
@@ -593,6 +611,18 @@ mod tests {
         }
         async fn commit(&mut self) -> ferry_connect::Result<()> {
             self.counts.commits.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+        fn commit_record_reads_payload(&self) -> bool {
+            self.reads_payload
+        }
+        async fn commit_record(
+            &mut self,
+            record: &SourceRecord,
+            _: Option<&RecordMetadata>,
+        ) -> ferry_connect::Result<()> {
+            let mut with_value = self.counts.with_value.lock().unwrap();
+            with_value.push(record.value.is_some());
             Ok(())
         }
         async fn stop(&mut self) -> ferry_connect::Result<()> {
@@ -707,6 +737,7 @@ mod tests {
             counts: counts.clone(),
             poll_time: flush_interval * 5,
             records: u64::MAX,
+            reads_payload: true,
         };
         let (runner, signal) = runner(&broker, task, store.clone(), flush_interval);
         let run = tokio::spawn(runner.run());
@@ -751,6 +782,7 @@ mod tests {
             counts: Arc::new(Counts::default()),
             poll_time: flush_interval,
             records: 1,
+            reads_payload: true,
         };
         let (runner, signal) = runner(&broker, task, store.clone(), flush_interval);
         let run = tokio::spawn(runner.run());
@@ -758,5 +790,33 @@ mod tests {
         assert_eq!(store.failures.load(Ordering::SeqCst), 0, "no write failed");
         signal.send(TaskSignal::Stop).unwrap();
         run.await.unwrap().unwrap();
+    }
+
+    /// A task that reads only where its records came from and went lets the runtime drop their
+    /// payload once it is sent; any other task gets its records whole.
+    #[tokio::test]
+    async fn records_keep_their_payload_only_for_tasks_that_read_it() {
+        let broker = ferry_testkit::Cluster::start().await.unwrap();
+        for reads_payload in [false, true] {
+            let store: Arc<dyn OffsetBackingStore> = Arc::new(MemoryOffsetBackingStore::new());
+            let counts = Arc::new(Counts::default());
+            let flush_interval = Duration::from_millis(40);
+            let task = SlowTask {
+                counts: counts.clone(),
+                poll_time: Duration::from_millis(5),
+                records: 3,
+                reads_payload,
+            };
+            let (runner, signal) = runner(&broker, task, store.clone(), flush_interval);
+            let run = tokio::spawn(runner.run());
+            committed_at_least(store, 2, flush_interval).await;
+            signal.send(TaskSignal::Stop).unwrap();
+            run.await.unwrap().unwrap();
+            let with_value = counts.with_value.lock().unwrap();
+            assert_eq!(
+                *with_value, [reads_payload; 3],
+                "reads_payload={reads_payload}"
+            );
+        }
     }
 }
