@@ -14,6 +14,7 @@ use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::PartitionData;
 use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
+use uuid::Uuid;
 
 use super::Shared;
 use super::batch::{self, Aborted, DecodeOptions};
@@ -25,8 +26,12 @@ use crate::Cluster;
 use crate::cluster::ExponentialBackoff;
 use crate::error::{Error, KafkaCode, Result};
 
-/// Highest Fetch version used: v13 and later name topics by id only.
-pub(super) const MAX_FETCH_VERSION: i16 = 12;
+/// Highest Fetch version used. From v13 on, topics are named by id (as Java's consumer does
+/// when the broker knows topic ids); a fetch falls back to v12, by name, while a topic's id is
+/// unknown.
+const MAX_FETCH_VERSION: i16 = 16;
+/// The highest Fetch version that names topics.
+pub(super) const MAX_FETCH_BY_NAME: i16 = 12;
 
 /// One partition of a fetch being sent, with what it was planned against.
 #[derive(Debug, Clone)]
@@ -73,7 +78,13 @@ impl Shared {
         let mut plans: HashMap<i32, Vec<Planned>> = HashMap::new();
         let mut resets = Vec::new();
         let mut unknown = Vec::new();
-        for tp in state.assignment() {
+        // Each fetch starts at the next partition, as Java's consumer moves a partition whose
+        // data was returned to the end: a broker that fills its answer from the first
+        // partitions listed does not favour the same ones every time.
+        let assignment = state.assignment();
+        let start = state.fetch_rotation % assignment.len().max(1);
+        let (front, back) = assignment.split_at(start);
+        for tp in back.iter().chain(front) {
             let p = &state.partitions[tp];
             if p.position.is_none() {
                 if let Some(reset) = p.reset.filter(|r| *r != OffsetReset::None) {
@@ -115,6 +126,9 @@ impl Shared {
                 self.cluster.clone(),
                 unknown,
             ));
+        }
+        if !plans.is_empty() {
+            state.fetch_rotation = state.fetch_rotation.wrapping_add(1);
         }
         for (broker, plan) in plans {
             state.fetching.insert(broker);
@@ -254,26 +268,49 @@ async fn send(
 ) -> Result<FetchResponse> {
     let connection = cluster.connection(broker).await?;
     let range = connection.version_of::<FetchRequest>()?;
-    let version = range.max.min(MAX_FETCH_VERSION);
+    let metadata = cluster.metadata();
+    let ids: Option<HashMap<&str, Uuid>> = plan
+        .iter()
+        .map(|p| {
+            let id = metadata.topics.get(&*p.tp.topic)?.id;
+            (id != [0; 16]).then(|| (&*p.tp.topic, Uuid::from_bytes(id)))
+        })
+        .collect();
+    let by_id = ids.is_some() && range.max > MAX_FETCH_BY_NAME;
+    let version = if by_id {
+        range.max.min(MAX_FETCH_VERSION)
+    } else {
+        range.max.min(MAX_FETCH_BY_NAME)
+    };
     if version < range.min {
         return Err(Error::Unsupported { api: ApiKey::Fetch });
     }
-    let mut topics: Vec<FetchTopic> = Vec::new();
+    let ids = ids.filter(|_| by_id);
+    // Grouped by topic in the order topics first appear: the plan's partitions of one topic
+    // need not be next to each other (the order rotates, see `schedule`).
+    let mut grouped: Vec<(&str, Vec<FetchPartition>)> = Vec::new();
     for planned in plan {
         let partition = FetchPartition::default()
             .with_partition(planned.tp.partition)
             .with_current_leader_epoch(planned.leader_epoch)
             .with_fetch_offset(planned.offset)
             .with_partition_max_bytes(config.max_partition_fetch_bytes);
-        match topics.last_mut() {
-            Some(t) if *t.topic == *planned.tp.topic => t.partitions.push(partition),
-            _ => topics.push(
-                FetchTopic::default()
-                    .with_topic(topic_name(&planned.tp.topic))
-                    .with_partitions(vec![partition]),
-            ),
+        let name = &*planned.tp.topic;
+        match grouped.iter_mut().find(|(t, _)| *t == name) {
+            Some((_, partitions)) => partitions.push(partition),
+            None => grouped.push((name, vec![partition])),
         }
     }
+    let topics: Vec<FetchTopic> = grouped
+        .into_iter()
+        .map(|(name, partitions)| {
+            let topic = match &ids {
+                Some(ids) => FetchTopic::default().with_topic_id(ids[name]),
+                None => FetchTopic::default().with_topic(topic_name(name)),
+            };
+            topic.with_partitions(partitions)
+        })
+        .collect();
     let request = FetchRequest::default()
         .with_max_wait_ms(i32::try_from(config.fetch_max_wait.as_millis()).unwrap_or(i32::MAX))
         .with_min_bytes(config.fetch_min_bytes)
@@ -281,8 +318,17 @@ async fn send(
         .with_isolation_level(config.isolation_level.code())
         .with_topics(topics)
         .with_rack_id(StrBytes::from_string(config.client_rack.clone()));
-    let response = connection.send_version(&request, version).await?;
+    let mut response = connection.send_version(&request, version).await?;
     crate::error::check(response.error_code, None)?;
+    if let Some(ids) = ids {
+        // Named again for the rest of the consumer; an id not asked for matches no partition.
+        let names: HashMap<Uuid, &str> = ids.into_iter().map(|(name, id)| (id, name)).collect();
+        for topic in &mut response.responses {
+            if let Some(name) = names.get(&topic.topic_id) {
+                topic.topic = topic_name(name);
+            }
+        }
+    }
     Ok(response)
 }
 

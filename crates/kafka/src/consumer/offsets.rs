@@ -10,7 +10,7 @@ use kafka_protocol::messages::{BrokerId, FetchRequest, ListOffsetsRequest};
 
 use super::Shared;
 use super::config::{IsolationLevel, OffsetReset};
-use super::fetch::{MAX_FETCH_VERSION, topic_name};
+use super::fetch::{MAX_FETCH_BY_NAME, topic_name};
 use super::record::TopicPartition;
 use crate::Cluster;
 use crate::error::{Error, KafkaCode, Result, check};
@@ -209,7 +209,7 @@ pub(super) async fn ends_from_fetch(
                 let version = connection
                     .version_of::<FetchRequest>()?
                     .max
-                    .min(MAX_FETCH_VERSION);
+                    .min(MAX_FETCH_BY_NAME);
                 let request = FetchRequest::default()
                     .with_max_wait_ms(10)
                     .with_min_bytes(1)

@@ -17,6 +17,8 @@ pub(super) struct State {
     cursor: usize,
     /// Brokers with a fetch in flight: at most one each.
     pub fetching: HashSet<i32>,
+    /// Where in the assignment the next fetches start listing partitions.
+    pub fetch_rotation: usize,
     /// Consecutive failed fetches per broker, for the backoff.
     pub failures: HashMap<i32, u32>,
     /// Whether an offset reset (ListOffsets) is in flight.
