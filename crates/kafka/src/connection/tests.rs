@@ -98,6 +98,19 @@ async fn answer_metadata(
     write_frame(stream, &body).await;
 }
 
+/// Sends a Metadata request on `conn` and asserts that it fails with a protocol error saying
+/// `what`.
+async fn assert_protocol_error(conn: &Connection, what: &str) {
+    let err = conn
+        .send(&MetadataRequest::default().with_topics(None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Protocol(m) if m.contains(what)),
+        "{err}"
+    );
+}
+
 /// A request timeout short enough to wait out in a test.
 const SHORT: Duration = Duration::from_millis(200);
 
@@ -190,14 +203,7 @@ async fn unknown_correlation_id_and_oversized_frames_are_protocol_errors() {
         std::future::pending::<()>().await;
     })
     .await;
-    let err = conn
-        .send(&MetadataRequest::default().with_topics(None))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Protocol(m) if m.contains("correlation")),
-        "{err}"
-    );
+    assert_protocol_error(&conn, "correlation").await;
 
     let conn = connect_to(|mut server| async move {
         read_request(&mut server).await;
@@ -205,14 +211,7 @@ async fn unknown_correlation_id_and_oversized_frames_are_protocol_errors() {
         std::future::pending::<()>().await;
     })
     .await;
-    let err = conn
-        .send(&MetadataRequest::default().with_topics(None))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Protocol(m) if m.contains("limit")),
-        "{err}"
-    );
+    assert_protocol_error(&conn, "limit").await;
 }
 
 #[tokio::test]
@@ -253,14 +252,7 @@ async fn a_frame_larger_than_the_read_buffer_arrives_whole_and_a_cut_one_is_trun
         drop(server);
     })
     .await;
-    let err = conn
-        .send(&MetadataRequest::default().with_topics(None))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Protocol(m) if m.contains("truncated response")),
-        "{err}"
-    );
+    assert_protocol_error(&conn, "truncated response").await;
 }
 
 #[tokio::test]
