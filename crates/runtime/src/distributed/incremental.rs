@@ -350,20 +350,7 @@ impl IncrementalCooperativeAssignor {
             let Some(handed) = self.previous_handouts.get(id) else {
                 continue;
             };
-            let work = ConnectorsAndTasks {
-                connectors: handed
-                    .connectors
-                    .iter()
-                    .filter(|c| lost.connectors.contains(*c))
-                    .cloned()
-                    .collect(),
-                tasks: handed
-                    .tasks
-                    .iter()
-                    .filter(|t| lost.tasks.contains(*t))
-                    .cloned()
-                    .collect(),
-            };
+            let work = common(handed, lost);
             if !work.is_empty() {
                 unconfirmed.insert(id.clone(), work);
             }
@@ -520,24 +507,26 @@ fn intersection(
 ) -> BTreeMap<String, ConnectorsAndTasks> {
     members
         .iter()
-        .map(|(id, m)| {
-            let common = ConnectorsAndTasks {
-                connectors: m
-                    .connectors
-                    .iter()
-                    .filter(|c| of.connectors.contains(*c))
-                    .cloned()
-                    .collect(),
-                tasks: m
-                    .tasks
-                    .iter()
-                    .filter(|t| of.tasks.contains(*t))
-                    .cloned()
-                    .collect(),
-            };
-            (id.clone(), common)
-        })
+        .map(|(id, m)| (id.clone(), common(m, of)))
         .collect()
+}
+
+/// The part of `work` that is in `of`.
+fn common(work: &ConnectorsAndTasks, of: &ConnectorsAndTasks) -> ConnectorsAndTasks {
+    ConnectorsAndTasks {
+        connectors: work
+            .connectors
+            .iter()
+            .filter(|c| of.connectors.contains(*c))
+            .cloned()
+            .collect(),
+        tasks: work
+            .tasks
+            .iter()
+            .filter(|t| of.tasks.contains(*t))
+            .cloned()
+            .collect(),
+    }
 }
 
 fn add_all(
