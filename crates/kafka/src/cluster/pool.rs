@@ -134,7 +134,7 @@ impl Pool {
                 } else {
                     tracing::debug!(%host, port, %error, failures = slot.failures, "connect failed");
                 }
-                slot.not_before = Some(Instant::now() + self.backoff.backoff(slot.failures));
+                slot.not_before = Some(now + self.backoff.backoff(slot.failures));
                 slot.failures += 1;
                 slot.failed_connects += 1;
                 Err(error)

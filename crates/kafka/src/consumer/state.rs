@@ -89,15 +89,11 @@ impl State {
         let Some(p) = self.partitions.get_mut(tp) else {
             return;
         };
-        let Some(at) = p
-            .chunks
-            .iter()
-            .position(|c| matches!(c, Chunk::Decoding { id: i, .. } if *i == id))
-        else {
+        let Some((at, bytes)) = p.chunks.iter().enumerate().find_map(|(at, c)| match c {
+            Chunk::Decoding { id: i, bytes } if *i == id => Some((at, *bytes)),
+            _ => None,
+        }) else {
             return;
-        };
-        let Chunk::Decoding { bytes, .. } = p.chunks[at] else {
-            unreachable!("found above")
         };
         match decoded {
             Ok(records) => {
