@@ -45,7 +45,7 @@ async fn a_killed_workers_tasks_move_to_the_survivors() {
     }
 
     stop_connector(survivors, &workers[1], "flow").await;
-    check_delivery(&bootstrap, "flow", "flow-data", 6).await;
+    check_delivery(dir.path(), &bootstrap, "flow", "flow-data", 6).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,5 +90,5 @@ async fn workers_recover_from_cut_and_stalled_broker_connections() {
     spread_over(&workers, &workers[0], "flaky", 4, &ids).await;
 
     stop_connector(&workers, &workers[0], "flaky").await;
-    check_delivery(&bootstrap, "flaky", "flaky-data", 4).await;
+    check_delivery(dir.path(), &bootstrap, "flaky", "flaky-data", 4).await;
 }

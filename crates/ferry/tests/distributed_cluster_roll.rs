@@ -45,5 +45,5 @@ async fn a_rolling_restart_keeps_every_tasks_offsets() {
     assert_eq!(last.len(), 6, "{last:?}");
 
     stop_connector(&workers, &workers[0], "roll").await;
-    check_delivery(&bootstrap, "roll", "roll-data", 6).await;
+    check_delivery(dir.path(), &bootstrap, "roll", "roll-data", 6).await;
 }
