@@ -176,6 +176,31 @@ async fn seeks_and_resets_positions() {
     assert!(none.seek(&TopicPartition::new("seeks", 9), 0).is_err());
 }
 
+/// A consumer far behind reads by read-ahead windows of `max.partition.fetch.bytes`: with
+/// windows far smaller than librdkafka's batches, windows overlap, start inside batches and
+/// come back whole, and every record must still arrive once, in order.
+#[tokio::test]
+async fn reads_ahead_in_small_windows_without_gaps_or_duplicates() {
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    let produced = produce(
+        &broker.bootstrap(),
+        "behind",
+        3,
+        0,
+        20_000,
+        "zstd",
+        Batching::Batched,
+    )
+    .await;
+    let cluster = cluster(&broker.bootstrap(), &[]);
+    let consumer = consumer(&cluster, &[("max.partition.fetch.bytes", "4096")]);
+    consumer.assign(partitions("behind", 3));
+    let records = sorted(poll_exactly(&consumer, produced.len()).await);
+    for (record, expected) in records.iter().zip(&produced) {
+        expected.assert_matches(record);
+    }
+}
+
 #[tokio::test]
 async fn reads_several_topics_and_partitions_and_follows_assignment_changes() {
     let broker = ferry_testkit::Cluster::start().await.unwrap();

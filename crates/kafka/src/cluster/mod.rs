@@ -214,6 +214,24 @@ impl Cluster {
     /// The shared connection to broker `broker_id`, opened if needed (after the reconnect
     /// backoff of earlier failures).
     pub async fn connection(&self, broker_id: i32) -> Result<Connection> {
+        let broker = self.broker(broker_id).await?;
+        self.connection_to(&broker).await
+    }
+
+    /// A second connection to broker `broker_id`, for a consumer's read-ahead fetches. A broker
+    /// serves the requests of one connection in order, one at a time: on the shared connection
+    /// they would wait behind a fetch the broker holds for `fetch.max.wait.ms`.
+    pub(crate) async fn read_ahead_connection(&self, broker_id: i32) -> Result<Connection> {
+        let broker = self.broker(broker_id).await?;
+        self.inner
+            .pool
+            .get(&Endpoint::ReadAhead(broker.id), &broker.host, broker.port)
+            .await
+    }
+
+    /// Broker `broker_id`'s address, from the cached metadata or, when it is not there, from
+    /// fresh metadata.
+    async fn broker(&self, broker_id: i32) -> Result<Broker> {
         let mut broker = self.metadata().brokers.get(&broker_id).cloned();
         if broker.is_none() {
             broker = self
@@ -223,11 +241,10 @@ impl Cluster {
                 .get(&broker_id)
                 .cloned();
         }
-        let broker = broker.ok_or_else(|| Error::Kafka {
+        broker.ok_or_else(|| Error::Kafka {
             code: KafkaCode::BrokerNotAvailable,
             message: Some(format!("broker {broker_id} is not in the metadata")),
-        })?;
-        self.connection_to(&broker).await
+        })
     }
 
     /// The shared connection to `broker`, whose address is known (e.g. from FindCoordinator).

@@ -9,12 +9,15 @@ use super::backoff::ExponentialBackoff;
 use crate::connection::{Connection, ConnectionConfig, Connector};
 use crate::error::Result;
 
-/// What a pooled connection is for: a broker known by id, a bootstrap address used before
-/// any metadata is known, or the requests for one coordinator key (a group or transactional
-/// id) on the broker coordinating it.
+/// What a pooled connection is for: a broker known by id (and a second connection to it for
+/// consumers' read-ahead fetches), a bootstrap address used before any metadata is known, or
+/// the requests for one coordinator key (a group or transactional id) on the broker
+/// coordinating it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Endpoint {
     Broker(i32),
+    /// A consumer's read-ahead fetches to a broker (see `Cluster::read_ahead_connection`).
+    ReadAhead(i32),
     Bootstrap(String, u16),
     Coordinator(CoordinatorType, String, i32),
 }
@@ -143,8 +146,8 @@ impl Pool {
     }
 
     /// A live connection to any broker or bootstrap endpoint, without connecting; brokers
-    /// before bootstrap addresses. Coordinator connections are left out: a request there can
-    /// wait behind a JoinGroup the coordinator holds.
+    /// before bootstrap addresses. Coordinator and read-ahead connections are left out: a
+    /// request there can wait behind a JoinGroup the coordinator holds, or behind fetches.
     pub(crate) fn any_live(&self) -> Option<Connection> {
         let slots: Vec<_> = self
             .slots()
@@ -153,7 +156,12 @@ impl Pool {
             .collect();
         let mut live: Vec<_> = slots
             .into_iter()
-            .filter(|(endpoint, _)| !matches!(endpoint, Endpoint::Coordinator(..)))
+            .filter(|(endpoint, _)| {
+                !matches!(
+                    endpoint,
+                    Endpoint::Coordinator(..) | Endpoint::ReadAhead(..)
+                )
+            })
             .filter_map(|(endpoint, slot)| {
                 let slot = slot.try_lock().ok()?;
                 let connection = slot.connection.as_ref()?;

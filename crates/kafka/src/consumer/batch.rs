@@ -101,17 +101,40 @@ pub(crate) fn decode(
     Ok(out)
 }
 
-/// The offset after the last complete batch of `data`, from the batch headers alone (no CRC
-/// check, no decompression): what [`decode`] will report as `next_offset`, known before the
-/// records are decoded so that the next fetch can be sent first.
-pub(crate) fn next_offset(data: &Bytes) -> Result<Option<i64>, Error> {
-    let mut next = None;
+/// Where the complete batches of a fetched answer lie, from their headers alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Extent {
+    /// The first batch's base offset (it can lie before the fetch offset).
+    pub first: i64,
+    /// The offset after the last batch: what [`decode`] will report as `next_offset`.
+    pub next: i64,
+    pub batches: usize,
+}
+
+/// The [`Extent`] of the complete batches of `data` (`None` when there is none), from the batch
+/// headers alone (no CRC check, no decompression): known before the records are decoded, so
+/// that the next fetch can be sent first.
+pub(crate) fn extent(data: &Bytes) -> Result<Option<Extent>, Error> {
+    let mut extent: Option<Extent> = None;
     let mut at = 0;
     while let Some(batch) = next_batch(data, at)? {
         at += batch.len();
-        next = Some(BatchHeader::parse(&batch)?.last_offset() + 1);
+        let header = BatchHeader::parse(&batch)?;
+        let next = header.last_offset() + 1;
+        extent = Some(match extent {
+            None => Extent {
+                first: header.base_offset,
+                next,
+                batches: 1,
+            },
+            Some(e) => Extent {
+                next,
+                batches: e.batches + 1,
+                ..e
+            },
+        });
     }
-    Ok(next)
+    Ok(extent)
 }
 
 fn corrupt(message: String) -> Error {

@@ -1,11 +1,13 @@
 //! Fetching: which partitions to fetch from which broker, the Fetch request, and turning its
-//! answer into buffered data. One fetch per broker is in flight at a time; it is sent again as
-//! soon as the previous answer is buffered (not when it is polled), so the caller's processing
-//! overlaps the next round trip, up to `fetch_buffer_bytes` of unpolled data. The next fetch
-//! goes out as soon as the batch headers of an answer say where it ends, before its records
-//! are checked and decoded, which then overlaps that fetch's round trip too.
+//! answer into buffered data. One regular fetch per broker is in flight at a time; it is sent
+//! again as soon as the previous answer is buffered (not when it is polled), so the caller's
+//! processing overlaps the next round trip, up to `fetch_buffer_bytes` of unpolled data. The
+//! next fetch goes out as soon as the batch headers of an answer say where it ends, before its
+//! records are checked and decoded, which then overlaps that fetch's round trip too. A
+//! partition whose answer stopped short of its end is fetched by [read-ahead](super::read_ahead)
+//! instead, several fetches at a time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -17,14 +19,15 @@ use kafka_protocol::protocol::StrBytes;
 use uuid::Uuid;
 
 use super::Shared;
-use super::batch::{self, Aborted, DecodeOptions};
+use super::batch::{self, Aborted, DecodeOptions, Extent};
 use super::config::{ConsumerConfig, IsolationLevel, OffsetReset};
 use super::offsets;
-use super::record::TopicPartition;
-use super::state::{Chunk, State};
-use crate::Cluster;
+use super::read_ahead;
+use super::record::{ConsumerRecord, TopicPartition};
+use super::state::{Chunk, PartitionState, State};
 use crate::cluster::ExponentialBackoff;
 use crate::error::{Error, KafkaCode, Result};
+use crate::{Cluster, Connection};
 
 /// Highest Fetch version used. From v13 on, topics are named by id (as Java's consumer does
 /// when the broker knows topic ids); a fetch falls back to v12, by name, while a topic's id is
@@ -46,21 +49,26 @@ pub(super) struct Planned {
 static DECODING: AtomicU64 = AtomicU64::new(0);
 
 /// One partition's records of a fetch answer, decoded after the next fetch has gone out.
-struct Deferred {
+#[derive(Debug)]
+pub(super) struct Deferred {
     tp: TopicPartition,
     /// The [`Chunk::Decoding`] placeholder holding its place.
     id: u64,
     records: Bytes,
-    fetch_offset: i64,
+    /// Records before it were returned by an earlier answer and are skipped.
+    pub fetch_offset: i64,
     next_offset: i64,
     aborted: Option<Vec<Aborted>>,
 }
 
 /// What one partition of a fetch answer means for the consumer.
-enum Outcome {
+#[derive(Debug)]
+pub(super) enum Outcome {
     Data {
         chunk: Option<Chunk>,
         next_offset: Option<i64>,
+        /// Where the answer's batches lie; `None` when it brought none.
+        extent: Option<Extent>,
     },
     OutOfRange,
     /// Leadership moved or metadata is stale: fetch again after a metadata update.
@@ -75,6 +83,7 @@ impl Shared {
     pub(super) fn schedule(self: &Arc<Self>, state: &mut State) {
         let metadata = self.cluster.metadata();
         let room = state.buffered_bytes < self.config.fetch_buffer_bytes;
+        read_ahead::schedule(self, state, &metadata);
         let mut plans: HashMap<i32, Vec<Planned>> = HashMap::new();
         let mut resets = Vec::new();
         let mut unknown = Vec::new();
@@ -95,6 +104,9 @@ impl Shared {
             let Some(offset) = p.fetch_offset.filter(|_| room && !p.paused) else {
                 continue;
             };
+            if p.ahead.is_reading() {
+                continue;
+            }
             match metadata.partition(&tp.topic, tp.partition) {
                 Some(m) if m.leader >= 0 => {
                     if !state.fetching.contains(&m.leader) {
@@ -190,7 +202,10 @@ async fn fetch(
     broker: i32,
     plan: Vec<Planned>,
 ) {
-    let answer = send(&cluster, &config, broker, &plan).await;
+    let answer = match cluster.connection(broker).await {
+        Ok(connection) => send(&connection, &cluster, &config, &plan).await,
+        Err(error) => Err(error),
+    };
     let mut deferred = Vec::new();
     let (outcomes, wait) = match answer {
         Ok(response) => {
@@ -226,7 +241,7 @@ async fn fetch(
     };
     let Some((wait, refresh)) = wait else {
         consumer.update(|state| {
-            apply(state, outcomes);
+            apply(state, outcomes, &config);
             state.fetching.remove(&broker);
             state.failures.remove(&broker);
         });
@@ -234,7 +249,7 @@ async fn fetch(
         return;
     };
     if !outcomes.is_empty() {
-        consumer.update(|state| apply(state, outcomes));
+        consumer.update(|state| apply(state, outcomes, &config));
         decode(&consumer, deferred);
     }
     drop(consumer);
@@ -259,14 +274,14 @@ fn backoff(cluster: &Cluster) -> ExponentialBackoff {
     ExponentialBackoff::new(config.retry_backoff, config.retry_backoff_max)
 }
 
-/// Builds and sends the Fetch request of `plan` (a full fetch, no fetch session).
-async fn send(
+/// Builds and sends the Fetch request of `plan` (a full fetch, no fetch session) on
+/// `connection`.
+pub(super) async fn send(
+    connection: &Connection,
     cluster: &Cluster,
     config: &ConsumerConfig,
-    broker: i32,
     plan: &[Planned],
 ) -> Result<FetchResponse> {
-    let connection = cluster.connection(broker).await?;
     let range = connection.version_of::<FetchRequest>()?;
     let metadata = cluster.metadata();
     let ids: Option<HashMap<&str, Uuid>> = plan
@@ -338,13 +353,20 @@ pub(super) fn topic_name(topic: &str) -> TopicName {
 
 /// The partition's offsets as the broker reported them with a fetch answer.
 #[derive(Debug, Default, Clone, Copy)]
-struct Marks {
+pub(super) struct Marks {
     high_watermark: Option<i64>,
     last_stable_offset: Option<i64>,
     log_start_offset: Option<i64>,
 }
 
 impl Marks {
+    /// Keeps the offsets the broker reported in the partition's state.
+    pub(super) fn record(self, p: &mut PartitionState) {
+        p.high_watermark = self.high_watermark.or(p.high_watermark);
+        p.last_stable_offset = self.last_stable_offset.or(p.last_stable_offset);
+        p.log_start_offset = self.log_start_offset.or(p.log_start_offset);
+    }
+
     fn of(data: &PartitionData) -> Self {
         let known = |o: i64| (o >= 0).then_some(o);
         Self {
@@ -357,28 +379,14 @@ impl Marks {
 
 /// Checks and decodes the records of `deferred` (without the lock held) and puts them in
 /// their placeholders' places.
-fn decode(consumer: &Arc<Shared>, deferred: Vec<Deferred>) {
+pub(super) fn decode(consumer: &Arc<Shared>, deferred: Vec<Deferred>) {
     if deferred.is_empty() {
         return;
     }
     let options = DecodeOptions {
         check_crcs: consumer.config.check_crcs,
     };
-    let decoded: Vec<_> = deferred
-        .into_iter()
-        .map(|d| {
-            let records = batch::decode(
-                &d.tp.topic,
-                d.tp.partition,
-                &d.records,
-                d.fetch_offset,
-                d.aborted.as_deref(),
-                options,
-            )
-            .map(|decoded| decoded.records.into());
-            (d.tp, d.id, d.next_offset, records)
-        })
-        .collect();
+    let decoded: Vec<_> = deferred.into_iter().map(|d| d.decode(options)).collect();
     consumer.update(|state| {
         for (tp, id, next_offset, records) in decoded {
             state.decoded(&tp, id, next_offset, records);
@@ -386,9 +394,28 @@ fn decode(consumer: &Arc<Shared>, deferred: Vec<Deferred>) {
     });
 }
 
+impl Deferred {
+    /// Checks and decodes the records: what [`State::decoded`] takes.
+    pub(super) fn decode(
+        self,
+        options: DecodeOptions,
+    ) -> (TopicPartition, u64, i64, Result<VecDeque<ConsumerRecord>>) {
+        let records = batch::decode(
+            &self.tp.topic,
+            self.tp.partition,
+            &self.records,
+            self.fetch_offset,
+            self.aborted.as_deref(),
+            options,
+        )
+        .map(|decoded| decoded.records.into());
+        (self.tp, self.id, self.next_offset, records)
+    }
+}
+
 /// What every planned partition's part of the answer means (without the lock held); the
 /// records to decode go to `deferred`.
-fn outcomes(
+pub(super) fn outcomes(
     plan: &[Planned],
     response: FetchResponse,
     config: &ConsumerConfig,
@@ -421,6 +448,7 @@ fn outcomes(
                     Outcome::Data {
                         chunk: None,
                         next_offset: Some(planned.offset),
+                        extent: None,
                     },
                     Marks::default(),
                 ),
@@ -473,11 +501,12 @@ fn records_outcome(
         return Outcome::Data {
             chunk: None,
             next_offset: Some(planned.offset),
+            extent: None,
         };
     }
     let tp = &planned.tp;
-    let next_offset = match batch::next_offset(&records) {
-        Ok(Some(next_offset)) => next_offset,
+    let extent = match batch::extent(&records) {
+        Ok(Some(extent)) => extent,
         Ok(None) => {
             return Outcome::Failed(Error::Kafka {
                 code: KafkaCode::RecordListTooLarge,
@@ -509,18 +538,20 @@ fn records_outcome(
         id,
         records,
         fetch_offset: planned.offset,
-        next_offset,
+        next_offset: extent.next,
         aborted,
     });
     Outcome::Data {
         chunk: Some(Chunk::Decoding { id, bytes }),
-        next_offset: Some(next_offset),
+        next_offset: Some(extent.next),
+        extent: Some(extent),
     }
 }
 
 /// Buffers the outcomes of partitions whose position did not change since the fetch was
-/// planned; the others are dropped.
-fn apply(state: &mut State, outcomes: Vec<(Planned, Outcome, Marks)>) {
+/// planned; the others are dropped. A partition whose records stopped short of its high
+/// watermark goes on by read-ahead.
+fn apply(state: &mut State, outcomes: Vec<(Planned, Outcome, Marks)>, config: &ConsumerConfig) {
     for (planned, outcome, marks) in outcomes {
         let Some(p) = state.partitions.get_mut(&planned.tp) else {
             continue;
@@ -528,14 +559,18 @@ fn apply(state: &mut State, outcomes: Vec<(Planned, Outcome, Marks)>) {
         if p.generation != planned.generation || p.fetch_offset != Some(planned.offset) {
             continue;
         }
-        p.high_watermark = marks.high_watermark.or(p.high_watermark);
-        p.last_stable_offset = marks.last_stable_offset.or(p.last_stable_offset);
-        p.log_start_offset = marks.log_start_offset.or(p.log_start_offset);
+        marks.record(p);
         match outcome {
-            Outcome::Data { chunk, next_offset } => {
+            Outcome::Data {
+                chunk,
+                next_offset,
+                extent,
+            } => {
                 state.buffered_bytes += chunk.as_ref().map_or(0, Chunk::bytes);
                 p.chunks.extend(chunk);
                 p.fetch_offset = next_offset;
+                let end = read_ahead::end(p, config);
+                p.ahead.answered(planned.offset, extent, end);
             }
             Outcome::OutOfRange => {
                 p.chunks.push_back(Chunk::OutOfRange {

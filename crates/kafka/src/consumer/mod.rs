@@ -5,8 +5,9 @@
 //! A [`Consumer`] fetches from every partition leader of its assignment at once, one Fetch per
 //! broker in flight, and keeps fetching ahead while the caller works through earlier records
 //! (up to [`ConsumerConfig::fetch_buffer_bytes`] of unpolled data), so that throughput is not
-//! bound to one round trip per poll. Records are handed out with their keys, values and header
-//! values as slices of the fetched bytes.
+//! bound to one round trip per poll. A partition that is behind is read with several fetches in
+//! flight (read-ahead), so that it is not bound to one answer per round trip either. Records are
+//! handed out with their keys, values and header values as slices of the fetched bytes.
 //!
 //! ```no_run
 //! # async fn demo() -> ferry_kafka::Result<()> {
@@ -29,6 +30,7 @@ mod batch;
 mod config;
 mod fetch;
 mod offsets;
+mod read_ahead;
 mod record;
 mod state;
 

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::config::OffsetReset;
+use super::read_ahead::ReadAhead;
 use super::record::{ConsumerRecord, TopicPartition};
 use crate::error::{Error, KafkaCode};
 
@@ -27,6 +28,10 @@ pub(super) struct State {
     pub refreshing: bool,
     /// Fetched bytes not yet polled.
     pub buffered_bytes: usize,
+    /// Read-ahead fetches in flight, over every partition.
+    pub windows_in_flight: usize,
+    /// The largest answer a read-ahead fetch has brought, in bytes.
+    pub window_bytes: usize,
     /// Errors for the next poll to return, from work that is not tied to a partition's data.
     pub errors: VecDeque<Error>,
     generations: u64,
@@ -51,6 +56,8 @@ pub(super) struct PartitionState {
     pub high_watermark: Option<i64>,
     pub last_stable_offset: Option<i64>,
     pub log_start_offset: Option<i64>,
+    /// Fetches kept in flight ahead of the data while the partition is behind.
+    pub ahead: ReadAhead,
 }
 
 /// One partition's share of one fetch response.
@@ -107,6 +114,7 @@ impl State {
                 let later: usize = p.chunks.drain(at + 1..).map(|c| c.bytes()).sum();
                 p.chunks[at] = Chunk::Failed(error);
                 p.fetch_offset = None;
+                p.ahead.stop();
                 self.buffered_bytes -= bytes + later;
             }
         }
@@ -151,6 +159,7 @@ impl State {
                     high_watermark: None,
                     last_stable_offset: None,
                     log_start_offset: None,
+                    ahead: ReadAhead::default(),
                 },
             );
             self.order.push(tp);
@@ -288,8 +297,9 @@ enum Stop {
 }
 
 impl PartitionState {
-    /// Drops fetched data and returns how many buffered bytes that freed.
+    /// Drops fetched data and the read-ahead, and returns how many buffered bytes that freed.
     fn clear(&mut self) -> usize {
+        self.ahead.stop();
         self.chunks.drain(..).map(|c| c.bytes()).sum()
     }
 

@@ -107,7 +107,7 @@ fn decodes_every_compression() {
         for (d, r) in decoded.records.iter().zip(&records) {
             assert_same(d, r);
         }
-        assert_eq!(next_offset(&data).unwrap(), Some(10));
+        assert_eq!(extent(&data).unwrap().map(|e| e.next), Some(10));
     }
 }
 
@@ -129,11 +129,18 @@ fn skips_records_before_the_fetch_offset() {
     let decoded = decode(&topic(), 2, &data, 7, None, OPTIONS).unwrap();
     let offsets: Vec<i64> = decoded.records.iter().map(|r| r.offset).collect();
     assert_eq!(offsets, [7, 8, 9]);
-    assert_eq!(next_offset(&data).unwrap(), Some(10));
+    assert_eq!(
+        extent(&data).unwrap(),
+        Some(Extent {
+            first: 0,
+            next: 10,
+            batches: 1
+        })
+    );
     // A fetch offset past the batch: nothing, but the position still moves past it.
     let decoded = decode(&topic(), 2, &data, 10, None, OPTIONS).unwrap();
     assert!(decoded.records.is_empty());
-    assert_eq!(next_offset(&data).unwrap(), Some(10));
+    assert_eq!(extent(&data).unwrap().map(|e| e.next), Some(10));
 }
 
 #[test]
@@ -147,11 +154,18 @@ fn stops_at_a_partial_trailing_batch() {
     let data = data.freeze();
     let decoded = decode(&topic(), 2, &data, 0, None, OPTIONS).unwrap();
     assert_eq!(decoded.records.len(), 4);
-    assert_eq!(next_offset(&data).unwrap(), Some(4));
+    assert_eq!(
+        extent(&data).unwrap(),
+        Some(Extent {
+            first: 0,
+            next: 4,
+            batches: 1
+        })
+    );
     let partial = data.slice(first.len()..first.len() + 30);
     let decoded = decode(&topic(), 2, &partial, 4, None, OPTIONS).unwrap();
     assert!(decoded.records.is_empty());
-    assert_eq!(next_offset(&partial).unwrap(), None);
+    assert_eq!(extent(&partial).unwrap(), None);
 }
 
 #[test]
@@ -225,7 +239,7 @@ fn read_committed_drops_aborted_transactions_and_control_batches() {
     }];
     let offsets = |decoded: Decoded| decoded.records.iter().map(|r| r.offset).collect::<Vec<_>>();
     let committed = decode(&topic(), 0, &data, 0, Some(&aborted), OPTIONS).unwrap();
-    assert_eq!(next_offset(&data).unwrap(), Some(9));
+    assert_eq!(extent(&data).unwrap().map(|e| e.next), Some(9));
     assert_eq!(offsets(committed), [3, 4, 7, 8]);
     let everything = decode(&topic(), 0, &data, 0, None, OPTIONS).unwrap();
     assert_eq!(offsets(everything), [0, 1, 2, 3, 4, 7, 8]);
@@ -310,7 +324,7 @@ fn keeps_duplicate_headers_in_order_and_log_append_time() {
         headers,
         [("h", Some(&b"1"[..])), ("h", None), ("h", Some(&b"3"[..]))]
     );
-    assert_eq!(next_offset(&data).unwrap(), Some(41));
+    assert_eq!(extent(&data).unwrap().map(|e| e.next), Some(41));
 }
 
 proptest! {
@@ -344,7 +358,7 @@ proptest! {
         for (d, r) in decoded.records.iter().zip(expected) {
             assert_same(d, r);
         }
-        prop_assert_eq!(next_offset(&data).unwrap(), Some(base + records.len() as i64));
+        prop_assert_eq!(extent(&data).unwrap().map(|e| (e.first, e.next)), Some((base, base + records.len() as i64)));
     }
 }
 
