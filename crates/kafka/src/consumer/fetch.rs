@@ -25,7 +25,7 @@ use super::offsets;
 use super::read_ahead;
 use super::record::{ConsumerRecord, TopicPartition};
 use super::state::{Chunk, PartitionState, State};
-use crate::cluster::ExponentialBackoff;
+use crate::cluster::{ExponentialBackoff, PartitionMetadata};
 use crate::error::{Error, KafkaCode, Result};
 use crate::{Cluster, Connection};
 
@@ -64,10 +64,10 @@ pub(super) struct Deferred {
 /// What one partition of a fetch answer means for the consumer.
 #[derive(Debug)]
 pub(super) enum Outcome {
+    /// Records to buffer; the partition is fetched next from the end of `extent`, or again
+    /// from the same offset when the answer brought no batch.
     Data {
         chunk: Option<Chunk>,
-        next_offset: Option<i64>,
-        /// Where the answer's batches lie; `None` when it brought none.
         extent: Option<Extent>,
     },
     OutOfRange,
@@ -78,13 +78,15 @@ pub(super) enum Outcome {
 
 impl Shared {
     /// Starts whatever work the state calls for: offset resets, metadata lookups for partitions
-    /// without a known leader, and a fetch for each broker that has none in flight. Called with
-    /// the lock held, after anything that may have made new work possible.
+    /// without a known leader, a fetch for each broker that has none in flight, and the
+    /// windows of partitions being read ahead. Called with the lock held, after anything that
+    /// may have made new work possible.
     pub(super) fn schedule(self: &Arc<Self>, state: &mut State) {
         let metadata = self.cluster.metadata();
         let room = state.buffered_bytes < self.config.fetch_buffer_bytes;
-        read_ahead::schedule(self, state, &metadata);
         let mut plans: HashMap<i32, Vec<Planned>> = HashMap::new();
+        let mut behind = Vec::new();
+        let mut leaderless = Vec::new();
         let mut resets = Vec::new();
         let mut unknown = Vec::new();
         // Each fetch starts at the next partition, as Java's consumer moves a partition whose
@@ -104,23 +106,39 @@ impl Shared {
             let Some(offset) = p.fetch_offset.filter(|_| room && !p.paused) else {
                 continue;
             };
-            if p.ahead.is_reading() {
-                continue;
-            }
-            match metadata.partition(&tp.topic, tp.partition) {
-                Some(m) if m.leader >= 0 => {
+            let planned = |m: &PartitionMetadata| Planned {
+                tp: tp.clone(),
+                generation: p.generation,
+                offset,
+                leader_epoch: m.leader_epoch,
+            };
+            match (metadata.partition(&tp.topic, tp.partition), p.ahead.span()) {
+                (Some(m), Some(span)) if m.leader >= 0 => behind.push(read_ahead::Behind {
+                    planned: planned(m),
+                    leader: m.leader,
+                    span,
+                }),
+                (Some(m), None) if m.leader >= 0 => {
                     if !state.fetching.contains(&m.leader) {
-                        plans.entry(m.leader).or_default().push(Planned {
-                            tp: tp.clone(),
-                            generation: p.generation,
-                            offset,
-                            leader_epoch: m.leader_epoch,
-                        });
+                        plans.entry(m.leader).or_default().push(planned(m));
                     }
                 }
-                _ => unknown.push(tp.topic.to_string()),
+                (_, span) => {
+                    // The read-ahead stops with the leader unknown: the regular fetch waits
+                    // for it.
+                    if span.is_some() {
+                        leaderless.push(tp.clone());
+                    }
+                    unknown.push(tp.topic.to_string());
+                }
             }
         }
+        for tp in leaderless {
+            if let Some(p) = state.partitions.get_mut(&tp) {
+                p.ahead.stop();
+            }
+        }
+        read_ahead::schedule(self, state, behind);
         if !resets.is_empty() && !state.resetting {
             state.resetting = true;
             tokio::spawn(offsets::reset(
@@ -447,7 +465,6 @@ pub(super) fn outcomes(
                     planned.clone(),
                     Outcome::Data {
                         chunk: None,
-                        next_offset: Some(planned.offset),
                         extent: None,
                     },
                     Marks::default(),
@@ -500,7 +517,6 @@ fn records_outcome(
     if records.is_empty() {
         return Outcome::Data {
             chunk: None,
-            next_offset: Some(planned.offset),
             extent: None,
         };
     }
@@ -543,7 +559,6 @@ fn records_outcome(
     });
     Outcome::Data {
         chunk: Some(Chunk::Decoding { id, bytes }),
-        next_offset: Some(extent.next),
         extent: Some(extent),
     }
 }
@@ -561,14 +576,10 @@ fn apply(state: &mut State, outcomes: Vec<(Planned, Outcome, Marks)>, config: &C
         }
         marks.record(p);
         match outcome {
-            Outcome::Data {
-                chunk,
-                next_offset,
-                extent,
-            } => {
+            Outcome::Data { chunk, extent } => {
                 state.buffered_bytes += chunk.as_ref().map_or(0, Chunk::bytes);
                 p.chunks.extend(chunk);
-                p.fetch_offset = next_offset;
+                p.fetch_offset = Some(extent.map_or(planned.offset, |e| e.next));
                 let end = read_ahead::end(p, config);
                 p.ahead.answered(planned.offset, extent, end);
             }

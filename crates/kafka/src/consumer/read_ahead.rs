@@ -34,7 +34,6 @@ use super::config::{ConsumerConfig, IsolationLevel};
 use super::fetch::{self, Deferred, Marks, Outcome, Planned};
 use super::state::{PartitionState, State};
 use crate::Cluster;
-use crate::cluster::Metadata;
 
 /// Windows in flight per partition at most.
 const WINDOWS: usize = 4;
@@ -72,6 +71,11 @@ impl ReadAhead {
     /// Whether the partition is read by windows (and left out of the regular fetch).
     pub fn is_reading(&self) -> bool {
         self.span.is_some()
+    }
+
+    /// The records one window is expected to bring, while the partition is read by windows.
+    pub fn span(&self) -> Option<i64> {
+        self.span
     }
 
     /// Learns from an answer to a fetch at `start` whose batches lie at `extent`, with the
@@ -126,39 +130,35 @@ fn max_partition_bytes(config: &ConsumerConfig) -> usize {
     usize::try_from(config.max_partition_fetch_bytes).unwrap_or(0)
 }
 
-/// Sends the windows that partitions being read ahead are due, within the fetch buffer.
-/// Called with the lock held, from `Shared::schedule`.
-pub(super) fn schedule(shared: &Arc<Shared>, state: &mut State, metadata: &Metadata) {
+/// A partition being read ahead that may be due windows: one with a position, not paused,
+/// with a known leader, while the fetch buffer has room (the regular fetch's checks, made by
+/// `Shared::schedule`).
+pub(super) struct Behind {
+    /// The partition, the offset received up to, and what its leader was planned against.
+    pub planned: Planned,
+    pub leader: i32,
+    /// Records a window is expected to bring.
+    pub span: i64,
+}
+
+/// Sends the windows the partitions `behind` are due. Called with the lock held.
+pub(super) fn schedule(shared: &Arc<Shared>, state: &mut State, behind: Vec<Behind>) {
     let config = &shared.config;
     let window = state.window_bytes.max(max_partition_bytes(config));
-    let n = state.assignment().len();
-    for i in 0..n {
-        let tp = &state.assignment()[(i + state.fetch_rotation) % n];
-        if !state.partitions[tp].ahead.is_reading() {
-            continue;
-        }
-        let tp = tp.clone();
-        let p = state.partitions.get_mut(&tp).expect("assigned");
-        let Some(span) = p.ahead.span else {
-            continue;
-        };
-        let (Some(received), Some(_)) = (p.fetch_offset, p.position) else {
-            continue;
-        };
-        if p.paused {
-            continue;
-        }
-        let leader = match metadata.partition(&tp.topic, tp.partition) {
-            Some(m) if m.leader >= 0 => m,
-            // The regular fetch looks the leader up.
-            _ => {
-                p.ahead.stop();
-                continue;
-            }
-        };
+    for Behind {
+        planned:
+            Planned {
+                tp,
+                generation,
+                offset: received,
+                leader_epoch,
+            },
+        leader,
+        span,
+    } in behind
+    {
         loop {
-            let full = state.buffered_bytes >= config.fetch_buffer_bytes
-                || (state.windows_in_flight + 1) * window > 2 * config.fetch_buffer_bytes;
+            let full = (state.windows_in_flight + 1) * window > 2 * config.fetch_buffer_bytes;
             let p = state.partitions.get_mut(&tp).expect("assigned");
             let next = p.ahead.windows.back().map_or(received, |w| w.start + span);
             let worth_it =
@@ -174,16 +174,16 @@ pub(super) fn schedule(shared: &Arc<Shared>, state: &mut State, metadata: &Metad
             });
             let planned = Planned {
                 tp: tp.clone(),
-                generation: p.generation,
+                generation,
                 offset: next,
-                leader_epoch: leader.leader_epoch,
+                leader_epoch,
             };
             state.windows_in_flight += 1;
             tokio::spawn(fetch_window(
                 Arc::downgrade(shared),
                 shared.cluster.clone(),
                 config.clone(),
-                leader.leader,
+                leader,
                 planned,
                 id,
             ));
@@ -268,7 +268,6 @@ impl State {
                 Outcome::Data {
                     chunk: Some(chunk),
                     extent: Some(extent),
-                    ..
                 },
                 Some(mut deferred),
             ) = (received, answer.outcome, answer.deferred)
