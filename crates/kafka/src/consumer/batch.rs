@@ -109,6 +109,16 @@ pub(crate) struct Extent {
     /// The offset after the last batch: what [`decode`] will report as `next_offset`.
     pub next: i64,
     pub batches: usize,
+    /// The most offsets one batch covers.
+    pub largest: i64,
+}
+
+impl Extent {
+    /// The offsets every batch covers, when they all cover as many.
+    pub fn stride(&self) -> Option<i64> {
+        let batches = i64::try_from(self.batches).ok()?;
+        (self.largest.checked_mul(batches) == Some(self.next - self.first)).then_some(self.largest)
+    }
 }
 
 /// The [`Extent`] of the complete batches of `data` (`None` when there is none), from the batch
@@ -121,15 +131,18 @@ pub(crate) fn extent(data: &Bytes) -> Result<Option<Extent>, Error> {
         at += batch.len();
         let header = BatchHeader::parse(&batch)?;
         let next = header.last_offset() + 1;
+        let covers = next - header.base_offset;
         extent = Some(match extent {
             None => Extent {
                 first: header.base_offset,
                 next,
                 batches: 1,
+                largest: covers,
             },
             Some(e) => Extent {
                 next,
                 batches: e.batches + 1,
+                largest: e.largest.max(covers),
                 ..e
             },
         });

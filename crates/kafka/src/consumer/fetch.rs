@@ -112,21 +112,23 @@ impl Shared {
                 offset,
                 leader_epoch: m.leader_epoch,
             };
-            match (metadata.partition(&tp.topic, tp.partition), p.ahead.span()) {
-                (Some(m), Some(span)) if m.leader >= 0 => behind.push(read_ahead::Behind {
+            match (
+                metadata.partition(&tp.topic, tp.partition),
+                p.ahead.is_reading(),
+            ) {
+                (Some(m), true) if m.leader >= 0 => behind.push(read_ahead::Behind {
                     planned: planned(m),
                     leader: m.leader,
-                    span,
                 }),
-                (Some(m), None) if m.leader >= 0 => {
+                (Some(m), false) if m.leader >= 0 => {
                     if !state.fetching.contains(&m.leader) {
                         plans.entry(m.leader).or_default().push(planned(m));
                     }
                 }
-                (_, span) => {
+                (_, reading) => {
                     // The read-ahead stops with the leader unknown: the regular fetch waits
                     // for it.
-                    if span.is_some() {
+                    if reading {
                         leaderless.push(tp.clone());
                     }
                     unknown.push(tp.topic.to_string());

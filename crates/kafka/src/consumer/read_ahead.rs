@@ -5,18 +5,26 @@
 //! per round trip however much bandwidth there is. So once an answer stops short of the
 //! partition's high watermark, the partition leaves the regular fetch and is read by *windows*:
 //! single-partition fetches with the regular fetch's limits, up to [`WINDOWS`] in flight, each
-//! starting where the one before is expected to end: a broker answers a single-partition fetch
-//! with about the same amount each time, so a window spans what the partition's last answer
-//! held, less a batch (a window that starts inside a batch gets that batch whole) and a
-//! sixteenth, so that windows overlap rather than leave gaps.
+//! starting where the one before is expected to end.
+//!
+//! A broker answers a single-partition fetch with about the same amount each time, and a
+//! window that starts inside a batch gets that batch whole, from its start. When the last
+//! answer's batches all covered the same number of offsets (a producer filling its batches),
+//! they lay a grid: a window starts half a batch past where the one before is expected to end,
+//! as many batches on as that answer held (less one in sixteen, for batches whose size in bytes
+//! varies). It then gets whole the batch that starts where the one before ends, even when
+//! batches are a few records longer or shorter than they looked, and windows meet without
+//! fetching a batch twice. Otherwise a window spans what the last answer held less its largest
+//! batch and a sixteenth, so that windows overlap rather than leave gaps.
 //!
 //! Answers are applied in the order the windows were sent, whatever order they come in. Records
-//! an earlier answer already brought are skipped. A window that starts past what has been
-//! received (the estimate was too long) is dropped with the windows after it, and windows start
-//! again from there. An empty answer, an error, or an answer that reaches the high watermark
-//! ends the read-ahead: windows still in flight are forgotten, and the partition goes back to
-//! the regular fetch, which handles errors and waits for new data. Order and at-least-once are
-//! thus those of the regular fetch.
+//! an earlier answer already brought are skipped. When an answer starts past what has been
+//! received (the estimate was too long), or a window not yet answered starts a batch or more
+//! past it, a window is sent from what was received to fill the gap, ahead of the windows in
+//! flight, which are kept; on a grid, windows then start a batch shorter. An empty answer, an
+//! error, or an answer that reaches the high watermark ends the read-ahead: windows still in
+//! flight are forgotten, and the partition goes back to the regular fetch, which handles errors
+//! and waits for new data. Order and at-least-once are thus those of the regular fetch.
 //!
 //! Windows go over a connection of their own (`Cluster::read_ahead_connection`): a broker
 //! serves one request per connection at a time, and the regular fetch may be held there for
@@ -44,11 +52,15 @@ static WINDOW_IDS: AtomicU64 = AtomicU64::new(0);
 /// One partition's read-ahead.
 #[derive(Debug, Default)]
 pub(super) struct ReadAhead {
-    /// Records one window is expected to bring; `None` while the partition is fetched the
-    /// regular way.
-    span: Option<i64>,
+    /// What one window is expected to bring; `None` while the partition is fetched the regular
+    /// way.
+    span: Option<Span>,
     /// Windows in flight, oldest first.
     windows: VecDeque<Window>,
+    /// The most offsets a batch of the last answer covered.
+    largest: i64,
+    /// Whether a window has started past what was received since the read-ahead began.
+    overshot: bool,
 }
 
 #[derive(Debug)]
@@ -67,45 +79,133 @@ pub(super) struct Answer {
     deferred: Option<Deferred>,
 }
 
+impl Window {
+    /// Whether records between `received` and the window are missing: it starts past
+    /// `received`, and its answer does too (a window gets whole the batch it starts in) or,
+    /// before the answer comes, it starts at least `batch` offsets past it. (A window from
+    /// `received` or before has no gap: offsets its answer skips do not exist.)
+    fn leaves_gap(&self, received: i64, batch: i64) -> bool {
+        self.start > received
+            && match &self.answer {
+                Some(answer) => matches!(
+                    answer.outcome,
+                    Outcome::Data { extent: Some(e), .. } if e.first > received
+                ),
+                None => self.start - received >= batch,
+            }
+    }
+}
+
+/// How far apart windows start, learnt from the last answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Span {
+    /// Batches of `stride` offsets each, one of them at `boundary`: a window ends `batches`
+    /// whole batches after the batch it starts in, and the next one starts half a batch on,
+    /// where it gets the batch that starts at that end whole even if batches are a few
+    /// records longer or shorter than they looked.
+    Grid {
+        boundary: i64,
+        stride: i64,
+        batches: i64,
+    },
+    /// Batches of uneven size: a window brings about this many new records.
+    About(i64),
+}
+
+impl Span {
+    /// Where the window after one sent at `start` starts. Always past `start`.
+    pub fn next(self, start: i64) -> i64 {
+        match self {
+            Span::Grid {
+                boundary,
+                stride,
+                batches,
+            } => {
+                let batch = boundary + (start - boundary).div_euclid(stride) * stride;
+                batch + batches * stride + stride / 2
+            }
+            Span::About(records) => start + records,
+        }
+    }
+}
+
 impl ReadAhead {
     /// Whether the partition is read by windows (and left out of the regular fetch).
     pub fn is_reading(&self) -> bool {
         self.span.is_some()
     }
 
-    /// The records one window is expected to bring, while the partition is read by windows.
-    pub fn span(&self) -> Option<i64> {
-        self.span
-    }
-
     /// Learns from an answer to a fetch at `start` whose batches lie at `extent`, with the
     /// partition's readable end at `end`: reading goes on by windows while answers stop short
     /// of the end, and stops once one reaches it (or brings nothing).
     ///
-    /// A window that starts inside a batch gets that batch whole, which costs it up to a
-    /// batch of new records: the next window starts that much, and a sixteenth, short of
-    /// what the answer held. An answer of one batch means batches at least as large as what
-    /// is asked for: windows then go a batch at a time.
+    /// Batches that all cover the same number of offsets lay a grid: each window starts in
+    /// the batch where the one before is expected to end, as many batches on as the answer
+    /// held, less one in sixteen, and less one more once a window has started past what was
+    /// received (batches are not as even as they looked). Otherwise a window that starts inside a batch gets that batch whole, which
+    /// costs it up to a batch of new records: the next window starts the largest batch, and a
+    /// sixteenth, short of what the answer held.
     pub fn answered(&mut self, start: i64, extent: Option<Extent>, end: Option<i64>) {
-        let Some(Extent {
-            first,
-            next,
-            batches,
-        }) = extent
-        else {
+        let Some(extent) = extent else {
             self.stop();
             return;
         };
+        let Extent {
+            first,
+            next,
+            batches,
+            largest,
+        } = extent;
         if next <= start || end.is_none_or(|end| next >= end) {
             self.stop();
             return;
         }
+        let batches = i64::try_from(batches).unwrap_or(i64::MAX);
         let held = next - first;
-        let span = match i64::try_from(batches).unwrap_or(i64::MAX) {
-            1 => held,
-            batches => held - held / batches - held / 16,
+        self.largest = largest;
+        self.span = Some(match extent.stride() {
+            Some(stride) => Span::Grid {
+                boundary: first,
+                stride,
+                batches: (batches - batches / 16 - i64::from(self.overshot)).max(1),
+            },
+            None => Span::About((held - largest - held / 16).max(1)),
+        });
+    }
+
+    /// Where the next window should start, with `received` the offset received up to and
+    /// `end` the partition's readable end, if one is due. From `received` when the first
+    /// window in flight leaves a gap after it (whatever the number in flight): its answer
+    /// starts past `received`, or, before it comes, the window starts a batch or more past
+    /// it. Else where the last window is expected to end, while fewer than [`WINDOWS`] are in
+    /// flight and that is short of the end.
+    fn due(&self, received: i64, end: Option<i64>) -> Option<i64> {
+        let span = self.span?;
+        let (Some(front), Some(back)) = (self.windows.front(), self.windows.back()) else {
+            return Some(received);
         };
-        self.span = Some(span.max(1));
+        if front.leaves_gap(received, self.largest) {
+            return Some(received);
+        }
+        let next = span.next(back.start);
+        (self.windows.len() < WINDOWS && end.is_some_and(|end| next < end)).then_some(next)
+    }
+
+    /// Records a window sent at `start` (where [`Self::due`] said), and returns its id.
+    fn send(&mut self, start: i64) -> u64 {
+        let id = WINDOW_IDS.fetch_add(1, Ordering::Relaxed);
+        let window = Window {
+            id,
+            start,
+            answer: None,
+        };
+        if self.windows.front().is_some_and(|w| w.start > start) {
+            self.overshot = true;
+            self.windows.push_front(window);
+        } else {
+            self.windows.push_back(window);
+        }
+        id
     }
 
     /// Forgets the windows in flight (their answers will find no place) and goes back to the
@@ -113,6 +213,8 @@ impl ReadAhead {
     pub fn stop(&mut self) {
         self.span = None;
         self.windows.clear();
+        self.largest = 0;
+        self.overshot = false;
     }
 }
 
@@ -137,8 +239,6 @@ pub(super) struct Behind {
     /// The partition, the offset received up to, and what its leader was planned against.
     pub planned: Planned,
     pub leader: i32,
-    /// Records a window is expected to bring.
-    pub span: i64,
 }
 
 /// Sends the windows the partitions `behind` are due. Called with the lock held.
@@ -154,24 +254,15 @@ pub(super) fn schedule(shared: &Arc<Shared>, state: &mut State, behind: Vec<Behi
                 leader_epoch,
             },
         leader,
-        span,
     } in behind
     {
         loop {
             let full = (state.windows_in_flight + 1) * window > 2 * config.fetch_buffer_bytes;
             let p = state.partitions.get_mut(&tp).expect("assigned");
-            let next = p.ahead.windows.back().map_or(received, |w| w.start + span);
-            let worth_it =
-                p.ahead.windows.is_empty() || end(p, config).is_some_and(|end| next < end);
-            if p.ahead.windows.len() >= WINDOWS || !worth_it || full {
+            let Some(next) = p.ahead.due(received, end(p, config)).filter(|_| !full) else {
                 break;
-            }
-            let id = WINDOW_IDS.fetch_add(1, Ordering::Relaxed);
-            p.ahead.windows.push_back(Window {
-                id,
-                start: next,
-                answer: None,
-            });
+            };
+            let id = p.ahead.send(next);
             let planned = Planned {
                 tp: tp.clone(),
                 generation,
@@ -258,11 +349,16 @@ impl State {
             return ready;
         };
         window.answer = Some(answer);
-        while p.ahead.windows.front().is_some_and(|w| w.answer.is_some()) {
+        // An answer that starts past what was received waits for the window `schedule` then
+        // sends to fill the gap.
+        while p.ahead.windows.front().is_some_and(|w| {
+            w.answer.is_some()
+                && p.fetch_offset
+                    .is_some_and(|received| !w.leaves_gap(received, p.ahead.largest))
+        }) {
             let window = p.ahead.windows.pop_front().expect("checked above");
             let answer = window.answer.expect("checked above");
             answer.marks.record(p);
-            let received = p.fetch_offset;
             let (
                 Some(received),
                 Outcome::Data {
@@ -270,16 +366,11 @@ impl State {
                     extent: Some(extent),
                 },
                 Some(mut deferred),
-            ) = (received, answer.outcome, answer.deferred)
+            ) = (p.fetch_offset, answer.outcome, answer.deferred)
             else {
                 p.ahead.stop();
                 break;
             };
-            if window.start > received {
-                // A gap: the estimate ran past the answer before.
-                p.ahead.windows.clear();
-                break;
-            }
             // An answer with nothing new (a batch larger than a window returns whole to
             // every window that starts inside it) is skipped.
             let bytes = chunk.bytes();

@@ -134,7 +134,8 @@ fn skips_records_before_the_fetch_offset() {
         Some(Extent {
             first: 0,
             next: 10,
-            batches: 1
+            batches: 1,
+            largest: 10,
         })
     );
     // A fetch offset past the batch: nothing, but the position still moves past it.
@@ -159,13 +160,34 @@ fn stops_at_a_partial_trailing_batch() {
         Some(Extent {
             first: 0,
             next: 4,
-            batches: 1
+            batches: 1,
+            largest: 4,
         })
     );
     let partial = data.slice(first.len()..first.len() + 30);
     let decoded = decode(&topic(), 2, &partial, 4, None, OPTIONS).unwrap();
     assert!(decoded.records.is_empty());
     assert_eq!(extent(&partial).unwrap(), None);
+}
+
+#[test]
+fn an_extent_has_a_stride_when_its_batches_cover_as_many_offsets() {
+    let records = sample();
+    let joined = |parts: &[&[_]]| {
+        let mut data = BytesMut::new();
+        for part in parts {
+            data.put_slice(&encode(part, Compression::None));
+        }
+        extent(&data.freeze()).unwrap().unwrap()
+    };
+    let even = joined(&[&records[..5], &records[5..]]);
+    assert_eq!((even.first, even.next, even.batches), (0, 10, 2));
+    assert_eq!((even.largest, even.stride()), (5, Some(5)));
+    let uneven = joined(&[&records[..4], &records[4..8], &records[8..]]);
+    assert_eq!(
+        (uneven.batches, uneven.largest, uneven.stride()),
+        (3, 4, None)
+    );
 }
 
 #[test]
