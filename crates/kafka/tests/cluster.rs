@@ -88,3 +88,37 @@ async fn finds_and_caches_group_coordinator() {
         .unwrap();
     assert!(!again.is_closed());
 }
+
+/// Counts the transports it opens.
+#[derive(Debug, Default)]
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl ferry_kafka::connection::Connector for Counting {
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> ferry_kafka::connection::ConnectFuture<'a> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ferry_kafka::connection::TcpConnector.connect(host, port)
+    }
+}
+
+#[tokio::test]
+async fn the_bootstrap_connection_serves_the_broker_at_its_address() {
+    let broker = ferry_testkit::Cluster::start().await.unwrap();
+    let counting = Arc::new(Counting::default());
+    let config = ClientConfig::from_pairs([("bootstrap.servers", broker.bootstrap())]).unwrap();
+    let cluster = Cluster::with_connector(config, counting.clone());
+    let opened = || counting.0.load(std::sync::atomic::Ordering::SeqCst);
+    let metadata = cluster.refresh_metadata().await.unwrap();
+    let node = metadata.brokers.values().next().unwrap().clone();
+    assert_eq!(opened(), 1);
+    let connection = cluster.connection_to(&node).await.unwrap();
+    assert_eq!(opened(), 1, "the broker's connection is the bootstrap one");
+    // Once it closes, the broker gets a connection of its own.
+    connection.close();
+    let own = cluster.connection_to(&node).await.unwrap();
+    assert!(!own.is_closed());
+    assert_eq!(opened(), 2);
+}

@@ -73,6 +73,11 @@ impl Pool {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether `connection` is open and not idle past `connections.max.idle.ms`.
+    fn usable(&self, connection: &Connection) -> bool {
+        !connection.is_closed() && connection.idle_for() < self.max_idle
+    }
+
     fn slot(&self, endpoint: &Endpoint) -> Arc<tokio::sync::Mutex<Slot>> {
         self.slots().entry(endpoint.clone()).or_default().clone()
     }
@@ -88,7 +93,7 @@ impl Pool {
         let slot = self.slot(endpoint);
         let mut slot = slot.lock().await;
         if let Some(connection) = slot.connection.clone() {
-            if !connection.is_closed() && connection.idle_for() < self.max_idle {
+            if self.usable(&connection) {
                 return Ok(connection);
             }
             if let Some(closed_at) = connection.closed_at() {
@@ -98,6 +103,16 @@ impl Pool {
             }
             connection.close();
             slot.connection = None;
+        }
+        if let Endpoint::Broker(_) = endpoint
+            && slot.failures == 0
+            && let Some(connection) = self.live_bootstrap(host, port)
+        {
+            // The broker was reached at this address to bootstrap: its connection serves
+            // as the broker's (as librdkafka does), which spares a connection set-up, two
+            // round trips, per client. It is replaced like any other once it closes.
+            slot.connection = Some(connection.clone());
+            return Ok(connection);
         }
         if let Some(not_before) = slot.not_before {
             tokio::time::sleep_until(not_before.into()).await;
@@ -145,6 +160,17 @@ impl Pool {
         }
     }
 
+    /// The live connection to bootstrap address `host:port`, if there is one.
+    fn live_bootstrap(&self, host: &str, port: u16) -> Option<Connection> {
+        let slot = self
+            .slots()
+            .get(&Endpoint::Bootstrap(host.to_owned(), port))?
+            .clone();
+        let slot = slot.try_lock().ok()?;
+        let connection = slot.connection.as_ref()?;
+        self.usable(connection).then(|| connection.clone())
+    }
+
     /// A live connection to any broker or bootstrap endpoint, without connecting; brokers
     /// before bootstrap addresses. Coordinator and read-ahead connections are left out: a
     /// request there can wait behind a JoinGroup the coordinator holds, or behind fetches.
@@ -165,7 +191,7 @@ impl Pool {
             .filter_map(|(endpoint, slot)| {
                 let slot = slot.try_lock().ok()?;
                 let connection = slot.connection.as_ref()?;
-                (!connection.is_closed() && connection.idle_for() < self.max_idle).then(|| {
+                self.usable(connection).then(|| {
                     (
                         matches!(endpoint, Endpoint::Bootstrap(..)),
                         connection.clone(),

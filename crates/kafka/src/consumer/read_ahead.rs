@@ -30,7 +30,8 @@
 //! serves one request per connection at a time, and the regular fetch may be held there for
 //! `fetch.max.wait.ms`. Windows are sent while unpolled data is under `fetch_buffer_bytes`, and
 //! the windows in flight (each counted as the largest answer a window has brought) stay within
-//! twice that much: a round trip's worth of answers in flight while the last ones are polled.
+//! four times that much: at the default 16 MiB, 64 MiB in flight keeps a link with a 50 ms
+//! round trip busy at about a gigabyte a second.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -257,7 +258,7 @@ pub(super) fn schedule(shared: &Arc<Shared>, state: &mut State, behind: Vec<Behi
     } in behind
     {
         loop {
-            let full = (state.windows_in_flight + 1) * window > 2 * config.fetch_buffer_bytes;
+            let full = (state.windows_in_flight + 1) * window > 4 * config.fetch_buffer_bytes;
             let p = state.partitions.get_mut(&tp).expect("assigned");
             let Some(next) = p.ahead.due(received, end(p, config)).filter(|_| !full) else {
                 break;
