@@ -84,7 +84,7 @@ impl Connector for MirrorSourceConnector {
             return Ok(());
         }
         let timeout = config.admin_timeout();
-        if config.get_bool(EMIT_OFFSET_SYNCS_ENABLED) {
+        let offset_syncs_admin = if config.get_bool(EMIT_OFFSET_SYNCS_ENABLED) {
             let side = if config.offset_syncs_on_source() {
                 Side::Source
             } else {
@@ -94,7 +94,17 @@ impl Connector for MirrorSourceConnector {
                 Side::Source => "offset-syncs-source-admin",
                 Side::Target => "offset-syncs-target-admin",
             };
-            let admin = config.admin(side, role)?;
+            Some(config.admin(side, role)?)
+        } else {
+            None
+        };
+        let topics = Arc::new(Topics::new(config.clone())?);
+        // The offset-syncs topic and the remote topics are created side by side: each takes
+        // a few round trips to a cluster that may be far away.
+        let create_offset_syncs = async {
+            let Some(admin) = offset_syncs_admin else {
+                return;
+            };
             let rf = config.get_short(OFFSET_SYNCS_TOPIC_REPLICATION_FACTOR);
             let topic = config.offset_syncs_topic();
             match tokio::time::timeout(timeout, create_compacted_topic(&admin, &topic, rf)).await {
@@ -103,13 +113,15 @@ impl Connector for MirrorSourceConnector {
                 Ok(Ok(())) => {}
                 Err(_) => warn!("Timed out creating the offset-syncs topic {topic}"),
             }
-        }
-        let topics = Arc::new(Topics::new(config.clone())?);
-        match tokio::time::timeout(timeout, topics.load_and_create()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => warn!("Failure loading and creating topic-partitions: {e}"),
-            Err(_) => warn!("Timed out loading and creating topic-partitions"),
-        }
+        };
+        let load_and_create = async {
+            match tokio::time::timeout(timeout, topics.load_and_create()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => warn!("Failure loading and creating topic-partitions: {e}"),
+                Err(_) => warn!("Timed out loading and creating topic-partitions"),
+            }
+        };
+        tokio::join!(create_offset_syncs, load_and_create);
         if let Some(period) = config.interval(SYNC_TOPIC_ACLS) {
             let t = topics.clone();
             self.background
