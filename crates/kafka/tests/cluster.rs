@@ -3,7 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use counting::counted_cluster;
 use ferry_kafka::{ClientConfig, Cluster, CoordinatorType};
+
+mod counting;
 
 fn cluster(bootstrap: &str, extra: &[(&str, &str)]) -> Cluster {
     let mut pairs = vec![("bootstrap.servers", bootstrap)];
@@ -89,28 +92,11 @@ async fn finds_and_caches_group_coordinator() {
     assert!(!again.is_closed());
 }
 
-/// Counts the transports it opens.
-#[derive(Debug, Default)]
-struct Counting(std::sync::atomic::AtomicUsize);
-
-impl ferry_kafka::connection::Connector for Counting {
-    fn connect<'a>(
-        &'a self,
-        host: &'a str,
-        port: u16,
-    ) -> ferry_kafka::connection::ConnectFuture<'a> {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        ferry_kafka::connection::TcpConnector.connect(host, port)
-    }
-}
-
 #[tokio::test]
 async fn the_bootstrap_connection_serves_the_broker_at_its_address() {
     let broker = ferry_testkit::Cluster::start().await.unwrap();
-    let counting = Arc::new(Counting::default());
-    let config = ClientConfig::from_pairs([("bootstrap.servers", broker.bootstrap())]).unwrap();
-    let cluster = Cluster::with_connector(config, counting.clone());
-    let opened = || counting.0.load(std::sync::atomic::Ordering::SeqCst);
+    let (cluster, counting) = counted_cluster(&broker.bootstrap());
+    let opened = || counting.opened();
     let metadata = cluster.refresh_metadata().await.unwrap();
     let node = metadata.brokers.values().next().unwrap().clone();
     assert_eq!(opened(), 1);

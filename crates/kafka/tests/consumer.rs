@@ -1,11 +1,13 @@
 //! The consumer against a real broker, reading what librdkafka produced.
 
 mod consumer_support;
+mod counting;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use consumer_support::{Batching, cluster, consumer, poll_exactly, produce, sorted};
+use counting::counted_cluster;
 use ferry_kafka::admin::{Admin, NewTopic};
 use ferry_kafka::consumer::{TimestampType, TopicPartition};
 use ferry_kafka::{Error, KafkaCode};
@@ -176,9 +178,10 @@ async fn seeks_and_resets_positions() {
     assert!(none.seek(&TopicPartition::new("seeks", 9), 0).is_err());
 }
 
-/// A consumer far behind reads by read-ahead windows of `max.partition.fetch.bytes`: with
-/// windows far smaller than librdkafka's batches, windows overlap, start inside batches and
-/// come back whole, and every record must still arrive once, in order.
+/// A consumer far behind reads by read-ahead windows: with answers far smaller than
+/// librdkafka's batches (`fetch.max.bytes`, which the test broker applies to each answer),
+/// windows overlap, start inside batches and come back whole, and every record must still
+/// arrive once, in order.
 #[tokio::test]
 async fn reads_ahead_in_small_windows_without_gaps_or_duplicates() {
     let broker = ferry_testkit::Cluster::start().await.unwrap();
@@ -192,13 +195,21 @@ async fn reads_ahead_in_small_windows_without_gaps_or_duplicates() {
         Batching::Batched,
     )
     .await;
-    let cluster = cluster(&broker.bootstrap(), &[]);
-    let consumer = consumer(&cluster, &[("max.partition.fetch.bytes", "4096")]);
+    let (cluster, counting) = counted_cluster(&broker.bootstrap());
+    let consumer = consumer(
+        &cluster,
+        &[
+            ("max.partition.fetch.bytes", "4096"),
+            ("fetch.max.bytes", "4096"),
+        ],
+    );
     consumer.assign(partitions("behind", 3));
     let records = sorted(poll_exactly(&consumer, produced.len()).await);
     for (record, expected) in records.iter().zip(&produced) {
         expected.assert_matches(record);
     }
+    // The broker's connection is the bootstrap one: a second is read-ahead's own.
+    assert_eq!(counting.opened(), 2, "windows were fetched");
 }
 
 #[tokio::test]
