@@ -96,15 +96,18 @@ async fn finds_and_caches_group_coordinator() {
 async fn the_bootstrap_connection_serves_the_broker_at_its_address() {
     let broker = ferry_testkit::Cluster::start().await.unwrap();
     let (cluster, counting) = counted_cluster(&broker.bootstrap());
-    let opened = || counting.opened();
     let metadata = cluster.refresh_metadata().await.unwrap();
     let node = metadata.brokers.values().next().unwrap().clone();
-    assert_eq!(opened(), 1);
+    assert_eq!(counting.opened(), 1);
     let connection = cluster.connection_to(&node).await.unwrap();
-    assert_eq!(opened(), 1, "the broker's connection is the bootstrap one");
+    assert_eq!(
+        counting.opened(),
+        1,
+        "the broker's connection is the bootstrap one"
+    );
     // Once it closes, the broker gets a connection of its own.
     connection.close();
     let own = cluster.connection_to(&node).await.unwrap();
     assert!(!own.is_closed());
-    assert_eq!(opened(), 2);
+    assert_eq!(counting.opened(), 2);
 }

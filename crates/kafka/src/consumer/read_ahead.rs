@@ -58,8 +58,6 @@ pub(super) struct ReadAhead {
     span: Option<Span>,
     /// Windows in flight, oldest first.
     windows: VecDeque<Window>,
-    /// The most offsets a batch of the last answer covered.
-    largest: i64,
     /// Whether a window has started past what was received since the read-ahead began.
     overshot: bool,
 }
@@ -109,8 +107,9 @@ pub(super) enum Span {
         stride: i64,
         batches: i64,
     },
-    /// Batches of uneven size: a window brings about this many new records.
-    About(i64),
+    /// Batches of uneven size, the largest covering `largest` offsets: a window brings about
+    /// `records` new records.
+    About { records: i64, largest: i64 },
 }
 
 impl Span {
@@ -125,7 +124,15 @@ impl Span {
                 let batch = boundary + (start - boundary).div_euclid(stride) * stride;
                 batch + batches * stride + stride / 2
             }
-            Span::About(records) => start + records,
+            Span::About { records, .. } => start + records,
+        }
+    }
+
+    /// The most offsets a batch covers, as far as the last answer showed.
+    fn batch(self) -> i64 {
+        match self {
+            Span::Grid { stride, .. } => stride,
+            Span::About { largest, .. } => largest,
         }
     }
 }
@@ -143,9 +150,9 @@ impl ReadAhead {
     /// Batches that all cover the same number of offsets lay a grid: each window starts in
     /// the batch where the one before is expected to end, as many batches on as the answer
     /// held, less one in sixteen, and less one more once a window has started past what was
-    /// received (batches are not as even as they looked). Otherwise a window that starts inside a batch gets that batch whole, which
-    /// costs it up to a batch of new records: the next window starts the largest batch, and a
-    /// sixteenth, short of what the answer held.
+    /// received (batches are not as even as they looked). Otherwise a window that starts
+    /// inside a batch gets that batch whole, which costs it up to a batch of new records: the
+    /// next window starts the largest batch, and a sixteenth, short of what the answer held.
     pub fn answered(&mut self, start: i64, extent: Option<Extent>, end: Option<i64>) {
         let Some(extent) = extent else {
             self.stop();
@@ -163,14 +170,16 @@ impl ReadAhead {
         }
         let batches = i64::try_from(batches).unwrap_or(i64::MAX);
         let held = next - first;
-        self.largest = largest;
         self.span = Some(match extent.stride() {
             Some(stride) => Span::Grid {
                 boundary: first,
                 stride,
                 batches: (batches - batches / 16 - i64::from(self.overshot)).max(1),
             },
-            None => Span::About((held - largest - held / 16).max(1)),
+            None => Span::About {
+                records: (held - largest - held / 16).max(1),
+                largest,
+            },
         });
     }
 
@@ -182,14 +191,22 @@ impl ReadAhead {
     /// flight and that is short of the end.
     fn due(&self, received: i64, end: Option<i64>) -> Option<i64> {
         let span = self.span?;
-        let (Some(front), Some(back)) = (self.windows.front(), self.windows.back()) else {
+        let Some(back) = self.windows.back() else {
             return Some(received);
         };
-        if front.leaves_gap(received, self.largest) {
+        if self.gap_after(received) {
             return Some(received);
         }
         let next = span.next(back.start);
         (self.windows.len() < WINDOWS && end.is_some_and(|end| next < end)).then_some(next)
+    }
+
+    /// Whether the first window in flight leaves a gap after `received`.
+    fn gap_after(&self, received: i64) -> bool {
+        match (self.windows.front(), self.span) {
+            (Some(front), Some(span)) => front.leaves_gap(received, span.batch()),
+            _ => false,
+        }
     }
 
     /// Records a window sent at `start` (where [`Self::due`] said), and returns its id.
@@ -214,7 +231,6 @@ impl ReadAhead {
     pub fn stop(&mut self) {
         self.span = None;
         self.windows.clear();
-        self.largest = 0;
         self.overshot = false;
     }
 }
@@ -352,11 +368,10 @@ impl State {
         window.answer = Some(answer);
         // An answer that starts past what was received waits for the window `schedule` then
         // sends to fill the gap.
-        while p.ahead.windows.front().is_some_and(|w| {
-            w.answer.is_some()
-                && p.fetch_offset
-                    .is_some_and(|received| !w.leaves_gap(received, p.ahead.largest))
-        }) {
+        while p.ahead.windows.front().is_some_and(|w| w.answer.is_some())
+            && p.fetch_offset
+                .is_some_and(|received| !p.ahead.gap_after(received))
+        {
             let window = p.ahead.windows.pop_front().expect("checked above");
             let answer = window.answer.expect("checked above");
             answer.marks.record(p);

@@ -58,7 +58,10 @@ fn reading(span: i64) -> State {
     state.seek(&tp(), 0).unwrap();
     let p = state.partitions.get_mut(&tp()).unwrap();
     p.high_watermark = Some(1000);
-    p.ahead.span = Some(Span::About(span));
+    p.ahead.span = Some(Span::About {
+        records: span,
+        largest: 0,
+    });
     state
 }
 
@@ -281,7 +284,13 @@ fn windows_start_half_a_batch_into_a_grid_of_even_batches_or_span_less_the_large
     };
     // 160 records in 4 batches of uneven size, the first starting before the fetch offset.
     ahead.answered(10, extent(0, 160, 4, 60), Some(1000));
-    assert_eq!(ahead.span, Some(Span::About(90)));
+    assert_eq!(
+        ahead.span,
+        Some(Span::About {
+            records: 90,
+            largest: 60
+        })
+    );
     assert_eq!(ahead.span.unwrap().next(200), 290);
     // 5 batches of 20: a window ends 5 batches after the one it starts in, and the next one
     // starts half a batch on.
